@@ -156,7 +156,12 @@ export function jcsBytes(value: unknown): Uint8Array {
 
 /** Parses JSON from untrusted text, turning every failure into a typed InputError. */
 export function parseJson(text: string | Uint8Array, what = 'input'): unknown {
-  const s = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: false }).decode(text);
+  let s: string;
+  try {
+    s = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text);
+  } catch (e) {
+    throw new InputError('JSON_INVALID', `${what} is not valid UTF-8`, { cause: e });
+  }
   try {
     return JSON.parse(s) as unknown;
   } catch (e) {

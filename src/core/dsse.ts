@@ -8,6 +8,8 @@ import { InputError, VerificationError } from './errors.ts';
 import { verifySignature, type EcdsaEncoding, type PublicKey, type Signer } from './keys.ts';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** The most signatures an envelope may carry. */
+export const MAX_SIGNATURES = 64;
 
 export interface Signature {
   keyid: string;
@@ -37,12 +39,12 @@ const BASE64_URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /** Decodes standard or URL-safe base64 strictly (DSSE accepts both on input). */
 export function decodeBase64(text: string, what: string): Uint8Array {
-  const body = text.replace(/=+$/, '');
+  // Alphabet first: once it holds, at most two '=' remain, all at the end, so stripping them is
+  // linear (/=+$/ on a long run of '=' followed by anything else is quadratic).
+  const alphabetOk = BASE64_STD.test(text) || BASE64_URL.test(text);
+  const body = alphabetOk ? text.replace(/=+$/, '') : text;
   const padded = body.length !== text.length;
-  const wellFormed =
-    (BASE64_STD.test(text) || BASE64_URL.test(text)) &&
-    body.length % 4 !== 1 &&
-    (!padded || text.length % 4 === 0);
+  const wellFormed = alphabetOk && body.length % 4 !== 1 && (!padded || text.length % 4 === 0);
   if (!wellFormed) throw new InputError('ENVELOPE_INVALID', `${what} is not valid base64`);
   return Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
@@ -77,6 +79,10 @@ export function parseEnvelope(json: unknown): Envelope {
     throw new InputError('ENVELOPE_INVALID', "DSSE envelope: 'payloadType' must be a non-empty string");
   }
   decodeBase64(payload, 'DSSE payload');
+  if (Array.isArray(signatures) && signatures.length > MAX_SIGNATURES) {
+    // Each signature is tried against every trusted key: bound the work a hostile envelope can cause.
+    throw new InputError('ENVELOPE_INVALID', `DSSE envelope: ${signatures.length} signatures, at most ${MAX_SIGNATURES} are accepted`);
+  }
   if (!Array.isArray(signatures) || signatures.length === 0) {
     throw new InputError('ENVELOPE_INVALID', "DSSE envelope: 'signatures' must be a non-empty list");
   }

@@ -20,7 +20,22 @@ export type InputErrorCode =
   | 'NOTE_INVALID'
   | 'CHECKPOINT_INVALID'
   | 'LOG_LOCKED'
-  | 'USAGE';
+  | 'PATTERN_INVALID'
+  | 'PATH_OUTSIDE_BASE'
+  | 'PATH_CONFLICT'
+  | 'SYMLINK_LOOP'
+  | 'PREDICATE_INVALID'
+  | 'POLICY_INVALID'
+  | 'LOCKFILE_INVALID'
+  | 'LOCKFILE_UNSUPPORTED'
+  | 'SBOM_INVALID'
+  | 'OSV_INVALID'
+  | 'VEX_INVALID'
+  | 'VERSION_INVALID'
+  | 'CVSS_INVALID'
+  | 'USAGE'
+  | 'SERVER_REFUSED'
+  | 'SERVER_UNAVAILABLE';
 
 export type VerificationErrorCode =
   | 'SIGNATURE_INVALID'
@@ -35,9 +50,17 @@ export type VerificationErrorCode =
   | 'TILE_INVALID'
   | 'TILE_MISSING'
   | 'LOG_INCONSISTENT'
+  | 'ORIGIN_MISMATCH'
   | 'VERIFICATION_FAILED';
 
-export type PolicyErrorCode = 'POLICY_FAILED' | 'RULE_FAILED' | 'UNAUTHORIZED_SIGNER';
+export type PolicyErrorCode =
+  | 'POLICY_FAILED'
+  | 'RULE_FAILED'
+  | 'UNAUTHORIZED_SIGNER'
+  | 'VULNERABILITIES_FOUND'
+  | 'LICENSE_DENIED'
+  | 'DEPENDENCY_RISK'
+  | 'ACCESS_DENIED';
 
 export type ErrorCode = InputErrorCode | VerificationErrorCode | PolicyErrorCode;
 

@@ -37,6 +37,7 @@ export {
 export type { KeyType, PublicKey, PrivateKey, Signer, SslibKey, EcdsaEncoding } from './keys.ts';
 export {
   IN_TOTO_PAYLOAD_TYPE,
+  MAX_SIGNATURES,
   pae,
   signEnvelope,
   parseEnvelope,

@@ -246,11 +246,26 @@ export function generateKeyPair(type: KeyType, options: { rsaBits?: number } = {
   return makePrivateKey(privateKey);
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/;
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 
-/** Which PEM block the text holds, or undefined when it holds none. */
+/**
+ * The label of the first PEM block whose label passes `want`, when that block also has its END
+ * line; undefined otherwise. Blocks before it are skipped: `openssl ecparam -genkey` writes an
+ * EC PARAMETERS block before the EC PRIVATE KEY.
+ */
+function findPemLabel(text: string, want: (label: string) => boolean): string | undefined {
+  // Not one regex with a lazy body and a back-reference: that is quadratic on hostile text.
+  const begin = new RegExp(PEM_BEGIN);
+  for (let m = begin.exec(text); m !== null; m = begin.exec(text)) {
+    const label = m[1] ?? '';
+    if (want(label)) return text.includes(`-----END ${label}-----`, begin.lastIndex) ? label : undefined;
+  }
+  return undefined;
+}
+
+/** Which PEM block the text holds (its first BEGIN line, with a matching END line), or undefined. */
 export function pemLabel(text: string): string | undefined {
-  return PEM_BLOCK.exec(text)?.[1];
+  return findPemLabel(text, () => true);
 }
 
 function nodeErrorCode(e: unknown): string {
@@ -259,18 +274,20 @@ function nodeErrorCode(e: unknown): string {
 
 /** Loads a private key from PEM (PKCS#8, encrypted PKCS#8, PKCS#1 RSA or SEC1 EC). */
 export function loadPrivateKeyPem(pem: string, passphrase?: string): PrivateKey {
-  const label = pemLabel(pem);
+  const label = findPemLabel(pem, (l) => l.includes('PRIVATE KEY'));
   if (label === undefined || !label.includes('PRIVATE KEY')) {
     throw new InputError('PEM_INVALID', 'not a PEM private key (expected a -----BEGIN ... PRIVATE KEY----- block)');
   }
-  if (label === 'ENCRYPTED PRIVATE KEY' && (passphrase === undefined || passphrase === '')) {
+  // Encrypted PKCS#8, or legacy OpenSSL encryption (RFC 1421 headers) as in-toto-keygen -p writes RSA keys.
+  const encrypted = label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type:[ \t]*4,[ \t]*ENCRYPTED[ \t]*\r?$/m.test(pem);
+  if (encrypted && (passphrase === undefined || passphrase === '')) {
     throw new InputError('KEY_PASSPHRASE_REQUIRED', 'the private key is encrypted: give its passphrase');
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
   } catch (e) {
-    if (label === 'ENCRYPTED PRIVATE KEY' || /DECRYPT|bad decrypt/i.test(`${nodeErrorCode(e)} ${(e as Error).message}`)) {
+    if (encrypted || /DECRYPT|bad decrypt/i.test(`${nodeErrorCode(e)} ${(e as Error).message}`)) {
       throw new InputError('KEY_PASSPHRASE_WRONG', 'cannot decrypt the private key: wrong passphrase', { cause: e });
     }
     throw new InputError('PEM_INVALID', 'the PEM private key is damaged or truncated', { cause: e });
@@ -280,7 +297,7 @@ export function loadPrivateKeyPem(pem: string, passphrase?: string): PrivateKey 
 
 /** Loads a public key from SPKI PEM (or derives it from a PEM private key without a passphrase). */
 export function publicKeyFromPem(pem: string): PublicKey {
-  const label = pemLabel(pem);
+  const label = findPemLabel(pem, (l) => l.endsWith(' KEY'));
   if (label === undefined) throw new InputError('PEM_INVALID', 'not a PEM key (no -----BEGIN ...----- block)');
   if (label.includes('PRIVATE KEY')) return loadPrivateKeyPem(pem).publicKey;
   if (label !== 'PUBLIC KEY' && label !== 'RSA PUBLIC KEY') {
@@ -328,7 +345,8 @@ function parseSslib(json: unknown): { pub: PublicKey; privateValue: string | und
     }
     hashAlgorithms = hashAlgorithmsRaw;
   }
-  const allowedTypes = SCHEME_TYPES[scheme];
+  // Own properties only: a scheme named 'toString' or '__proto__' is unknown, not Object.prototype's.
+  const allowedTypes = Object.hasOwn(SCHEME_TYPES, scheme) ? SCHEME_TYPES[scheme] : undefined;
   if (allowedTypes === undefined) throw new InputError('KEY_UNSUPPORTED', `${what}: unsupported scheme '${scheme}'`);
   let keyObject: KeyObject;
   try {

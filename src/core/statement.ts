@@ -56,9 +56,29 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function optionalString(obj: Record<string, unknown>, field: string, where: string): string | undefined {
   const v = obj[field];
-  if (v === undefined) return undefined;
+  // in-toto attestation v1 parsing rules: unset, null and empty values are interpreted equivalently.
+  if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') fail(`${where}: '${field}' must be a string`);
   return v;
+}
+
+function parseDigestSet(digest: unknown, where: string): DigestSet {
+  if (!isRecord(digest)) fail(`${where}: 'digest' must be an object of algorithm → hex`);
+  const set: DigestSet = {};
+  for (const [algorithm, value] of Object.entries(digest)) {
+    if (typeof value !== 'string') fail(`${where}: digest '${algorithm}' must be a string`);
+    // Own properties only: 'constructor' or '__proto__' is a custom algorithm, not Object.prototype's.
+    const sizes = Object.hasOwn(DIGEST_BYTES, algorithm) ? DIGEST_BYTES[algorithm] : undefined;
+    if (sizes !== undefined) {
+      // Known algorithms: hex of the right length (Go validator). Unknown ones pass through.
+      if (!/^[0-9a-fA-F]*$/.test(value) || value.length % 2 !== 0) fail(`${where}: digest ${algorithm} is not hex`);
+      if (!sizes.includes(value.length / 2)) {
+        fail(`${where}: digest ${algorithm} has ${value.length / 2} bytes, want ${sizes.join(' or ')}`);
+      }
+    }
+    set[algorithm] = value;
+  }
+  return set;
 }
 
 export function parseResourceDescriptor(json: unknown, where = 'resource descriptor'): ResourceDescriptor {
@@ -68,29 +88,13 @@ export function parseResourceDescriptor(json: unknown, where = 'resource descrip
     const v = optionalString(json, field, where);
     if (v !== undefined) rd[field] = v;
   }
-  if (json['annotations'] !== undefined) {
+  if (json['annotations'] !== undefined && json['annotations'] !== null) {
     if (!isRecord(json['annotations'])) fail(`${where}: 'annotations' must be an object`);
     rd.annotations = json['annotations'];
   }
-  if (json['digest'] !== undefined) {
-    const digest = json['digest'];
-    if (!isRecord(digest)) fail(`${where}: 'digest' must be an object of algorithm → hex`);
-    const set: DigestSet = {};
-    for (const [algorithm, value] of Object.entries(digest)) {
-      if (typeof value !== 'string') fail(`${where}: digest '${algorithm}' must be a string`);
-      const sizes = DIGEST_BYTES[algorithm];
-      if (sizes !== undefined) {
-        // Known algorithms: hex of the right length (Go validator). Unknown ones pass through.
-        if (!/^[0-9a-fA-F]*$/.test(value) || value.length % 2 !== 0) fail(`${where}: digest ${algorithm} is not hex`);
-        if (!sizes.includes(value.length / 2)) {
-          fail(`${where}: digest ${algorithm} has ${value.length / 2} bytes, want ${sizes.join(' or ')}`);
-        }
-      }
-      set[algorithm] = value;
-    }
-    rd.digest = set;
-  }
-  if (rd.name === undefined && rd.uri === undefined && (rd.digest === undefined || Object.keys(rd.digest).length === 0)) {
+  if (json['digest'] !== undefined && json['digest'] !== null) rd.digest = parseDigestSet(json['digest'], where);
+  // Go validator: GetName() == "" && GetUri() == "" && len(GetDigest()) == 0 (an empty string is unset).
+  if (!rd.name && !rd.uri && (rd.digest === undefined || Object.keys(rd.digest).length === 0)) {
     fail(`${where}: at least one of name, uri or digest is required`);
   }
   return rd;
