@@ -1,0 +1,66 @@
+// Group commit as a decorator over any Store (tessera-style `(add) => add`): writes that arrive
+// while another is being committed are gathered and committed together in one transaction, so
+// one fsync acknowledges many uploads. Each caller still gets its own results.
+import type { Store, WriteResult, WriteUnit } from './types.ts';
+
+interface Pending {
+  units: WriteUnit[];
+  resolve: (results: WriteResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitOptions {
+  /** Upper bound on units per transaction. */
+  maxUnits?: number;
+}
+
+export function withGroupCommit<S extends Store>(store: S, options: GroupCommitOptions = {}): S {
+  const maxUnits = options.maxUnits ?? 512;
+  const queue: Pending[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    try {
+      while (queue.length > 0) {
+        // Take whole callers until the batch is full (a caller's units stay together).
+        const batch: Pending[] = [];
+        let size = 0;
+        while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.units.length <= maxUnits)) {
+          const next = queue.shift()!;
+          batch.push(next);
+          size += next.units.length;
+        }
+        try {
+          const results = await store.write(batch.flatMap((p) => p.units));
+          let offset = 0;
+          for (const p of batch) {
+            p.resolve(results.slice(offset, offset + p.units.length));
+            offset += p.units.length;
+          }
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function write(units: WriteUnit[]): Promise<WriteResult[]> {
+    if (units.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      queue.push({ units, resolve, reject });
+      // Wait one turn of the event loop so requests parsed together commit together.
+      if (!flushing && queue.length === 1) setImmediate(() => void flush());
+    });
+  }
+
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'write') return write;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, it } from 'node:test';
+import { runStoreContract } from './contract.case.ts';
+import { openSqliteStore } from './sqlite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'custody-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+runStoreContract('sqlite', { open: () => Promise.resolve(openSqliteStore({ path: join(dir, `store-${n++}.db`) })) });
+
+describe('SqliteStore', () => {
+  it('runs in WAL mode with synchronous=FULL', async () => {
+    const path = join(dir, 'pragmas.db');
+    const store = openSqliteStore({ path });
+    await store.migrate();
+    const db = new DatabaseSync(path);
+    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
+    db.close();
+    // synchronous is per connection: read it through the store's own connection.
+    assert.equal(store.synchronous(), 2);
+    await store.close();
+  });
+
+  it('refuses to update or delete audit entries', async () => {
+    const path = join(dir, 'append-only.db');
+    const store = openSqliteStore({ path });
+    await store.migrate();
+    await store.write([{ audit: { at: 'now', actor: 'x', action: 'y', namespace: null, target: null, outcome: 'allowed', status: 0, detail: {} } }]);
+    await store.close();
+    const db = new DatabaseSync(path);
+    assert.throws(() => db.exec("UPDATE audit_log SET actor = 'mallory'"), /append-only/);
+    assert.throws(() => db.exec('DELETE FROM audit_log'), /append-only/);
+    db.close();
+  });
+});
