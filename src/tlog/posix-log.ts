@@ -1,0 +1,307 @@
+// File storage driver for a tiled log: a directory in the C2SP tlog-tiles layout that any static
+// web server can serve. Appends (tiles first, then the checkpoint, every file written atomically
+// and fsynced), reads, and full verification by re-deriving every tile from the entry bundles.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { InputError, VerificationError } from '../core/index.ts';
+import type { Checkpoint, OpenCheckpointOptions, OpenedCheckpoint } from './checkpoint.ts';
+import { openCheckpoint, signCheckpoint } from './checkpoint.ts';
+import { hashesEqual, leafHash } from './merkle-hash.ts';
+import type { NoteSigner, NoteVerifier } from './note-keys.ts';
+import { encodeHashTile } from './tile-codec.ts';
+import { entryBundleWidth, parseTilePath, partialTiles, TILE_WIDTH, tilePath, tilesAtLevel } from './tile-path.ts';
+import type { TileFetcher, TreeHead } from './tile-reader.ts';
+import { proveConsistency, readEntryBundle, readHashTile } from './tile-reader.ts';
+import type { TreeEdge } from './tree-builder.ts';
+import { edgeRoot, EMPTY_EDGE, integrate, loadTreeEdge } from './tree-builder.ts';
+
+/** The checkpoint's path under the log prefix (tlog-tiles: `<prefix>/checkpoint`). */
+export const CHECKPOINT_PATH = 'checkpoint';
+const TEMP_DIR = '.tmp';
+const LOCK_FILE = '.lock';
+
+function isNotFound(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** Only the checkpoint and well-formed tile paths resolve: no way out of the directory. */
+function resolveLogPath(dir: string, path: string): string {
+  if (path !== CHECKPOINT_PATH && parseTilePath(path) === undefined) {
+    throw new InputError('PATH_INVALID', `${JSON.stringify(path)} is not a tlog-tiles resource path`);
+  }
+  return join(dir, ...path.split('/'));
+}
+
+/** Reads a log directory's resources; missing files resolve undefined. */
+export class FileTileFetcher implements TileFetcher {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  async fetchTile(path: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(resolveLogPath(this.dir, path)));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes files atomically and durably under `dir`: each goes to a temp file that is fsynced and
+ * renamed over the target; then every directory that gained an entry is fsynced, up to `dir`.
+ */
+async function writeFilesDurably(dir: string, files: readonly { path: string; data: Uint8Array }[]): Promise<void> {
+  const tempDir = join(dir, TEMP_DIR);
+  await mkdir(tempDir, { recursive: true });
+  const dirs = new Set<string>();
+  const writeOne = async (file: { path: string; data: Uint8Array }) => {
+    const target = resolveLogPath(dir, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(tempDir, `${randomBytes(8).toString('hex')}.tmp`);
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(file.data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    for (let d = dirname(target); relative(dir, d) !== '' && !relative(dir, d).startsWith('..'); d = dirname(d)) dirs.add(d);
+    dirs.add(dir);
+  };
+  const queue = [...files];
+  const workers = Array.from({ length: Math.min(16, queue.length) }, async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await writeOne(f);
+  });
+  await Promise.all(workers);
+  // Deepest first, so a new directory is durable before the entry naming it in its parent.
+  for (const d of [...dirs].sort((a, b) => b.split(sep).length - a.split(sep).length)) await fsyncPath(d);
+}
+
+/**
+ * An exclusive lock on a log directory (`.lock` holding the writer's pid), so two writers never
+ * fork the log. A lock whose process is gone is taken over. Meant for one machine; two processes
+ * taking over the same stale lock at the same instant could race, which a single CLI writer or
+ * the sequencer (which locks in its database) never does.
+ */
+async function lockLog(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx', 0o644);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return () => unlink(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isSafeInteger(holder) && holder > 0 && !processAlive(holder)) {
+      await unlink(path).catch(() => undefined); // the holder died: take the lock over
+      continue;
+    }
+    throw new InputError('LOG_LOCKED', `log directory ${dir} is locked by process ${Number.isNaN(holder) ? '?' : holder} (${path})`);
+  }
+  throw new InputError('LOG_LOCKED', `could not lock log directory ${dir}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface ReadCheckpointOptions extends OpenCheckpointOptions {
+  /** Earlier log keys whose checkpoints are also accepted (the log was re-keyed on purpose). */
+  readonly previousKeys?: readonly NoteVerifier[];
+}
+
+/** Reads and verifies the directory's checkpoint; undefined when the log has none yet. */
+export async function readPosixCheckpoint(dir: string, options: ReadCheckpointOptions): Promise<OpenedCheckpoint | undefined> {
+  const bytes = await new FileTileFetcher(dir).fetchTile(CHECKPOINT_PATH);
+  if (bytes === undefined) return undefined;
+  const keys = [options.log, ...(options.previousKeys ?? [])];
+  let firstError: unknown;
+  for (const log of keys) {
+    try {
+      return openCheckpoint(bytes, { ...options, log, origin: options.origin ?? options.log.name });
+    } catch (e) {
+      firstError ??= e;
+    }
+  }
+  throw firstError;
+}
+
+export interface AppendOptions {
+  /** The log directory (created if missing). */
+  readonly dir: string;
+  /** The checkpoint origin line. */
+  readonly origin: string;
+  /** The log's note key: signs the new checkpoint, verifies the current one. */
+  readonly key: { readonly signer: NoteSigner; readonly verifier: NoteVerifier };
+  /** Earlier log keys whose checkpoint may be extended (re-keying on purpose). */
+  readonly previousKeys?: readonly NoteVerifier[];
+  /** Skip entries already in the log or earlier in the same call (byte-identical). Reads every level-0 tile. */
+  readonly dedupe?: boolean;
+  /** Checkpoint extension lines (NOT RECOMMENDED by tlog-checkpoint). */
+  readonly extensions?: readonly string[];
+}
+
+export interface AppendResult {
+  readonly checkpoint: Checkpoint;
+  /** The signed checkpoint note, as written to `<dir>/checkpoint`. */
+  readonly signedCheckpoint: string;
+  /** For each given entry, its index in the log (an earlier index when deduplicated). */
+  readonly indexes: readonly number[];
+  /** How many entries were added. */
+  readonly appended: number;
+}
+
+/** Leaf hash → index over the whole log (for deduplication), from the level-0 tiles. */
+async function leafIndex(fetcher: TileFetcher, size: number): Promise<Map<string, number>> {
+  const index = new Map<string, number>();
+  for (const tile of tilesAtLevel(size, 0)) {
+    const hashes = await readHashTile(fetcher, tile);
+    hashes.forEach((h, i) => {
+      const key = Buffer.from(h).toString('hex');
+      if (!index.has(key)) index.set(key, tile.index * TILE_WIDTH + i);
+    });
+  }
+  return index;
+}
+
+function selectNew(entries: readonly Uint8Array[], size: number, known: Map<string, number> | undefined) {
+  const fresh: Uint8Array[] = [];
+  const indexes = entries.map((entry) => {
+    if (known === undefined) return size + fresh.push(entry) - 1;
+    const key = Buffer.from(leafHash(entry)).toString('hex');
+    const existing = known.get(key);
+    if (existing !== undefined) return existing;
+    const at = size + fresh.push(entry) - 1;
+    known.set(key, at);
+    return at;
+  });
+  return { fresh, indexes };
+}
+
+/**
+ * Appends entries, in the order given, to the log in `dir` and publishes one new checkpoint.
+ * Crash safety: tiles and bundles are written (atomically, fsynced) before the checkpoint, and
+ * no file a published checkpoint needs is ever rewritten, so a crash at any point leaves the
+ * directory consistent with its last checkpoint; the next append starts over from it.
+ */
+export async function appendToPosixLog(options: AppendOptions, entries: readonly Uint8Array[]): Promise<AppendResult> {
+  const { dir, origin } = options;
+  const created = await mkdir(dir, { recursive: true });
+  // New directories (the log's and any parents mkdir made) must be durable in their parents.
+  if (created !== undefined) {
+    const stop = dirname(resolve(created));
+    for (let d = resolve(dir); d !== stop && d !== dirname(d); d = dirname(d)) await fsyncPath(dirname(d));
+  }
+  const unlock = await lockLog(dir);
+  try {
+    // Left-overs of an interrupted append: never referenced by a checkpoint.
+    await rm(join(dir, TEMP_DIR), { recursive: true, force: true });
+    const fetcher = new FileTileFetcher(dir);
+    const current = await readPosixCheckpoint(dir, {
+      log: options.key.verifier,
+      origin,
+      ...(options.previousKeys === undefined ? {} : { previousKeys: options.previousKeys }),
+    });
+    const size = current?.checkpoint.size ?? 0;
+    const edge: TreeEdge =
+      current === undefined ? EMPTY_EDGE : await loadTreeEdge(fetcher, size, { entries: true, rootHash: current.checkpoint.rootHash });
+    const known = options.dedupe === true ? await leafIndex(fetcher, size) : undefined;
+    const { fresh, indexes } = selectNew(entries, size, known);
+    if (fresh.length === 0 && current !== undefined) {
+      return { checkpoint: current.checkpoint, signedCheckpoint: await readFile(join(dir, CHECKPOINT_PATH), 'utf8'), indexes, appended: 0 };
+    }
+    const result = integrate(edge, fresh);
+    await writeFilesDurably(dir, result.tiles);
+    const checkpoint: Checkpoint = { origin, size: result.edge.size, rootHash: result.root, extensions: options.extensions ?? [] };
+    const signedCheckpoint = await signCheckpoint(checkpoint, [options.key.signer]);
+    // The checkpoint goes last: only now do the new tiles become part of the log.
+    await writeFilesDurably(dir, [{ path: CHECKPOINT_PATH, data: Buffer.from(signedCheckpoint, 'utf8') }]);
+    return { checkpoint, signedCheckpoint, indexes, appended: fresh.length };
+  } finally {
+    await unlock();
+  }
+}
+
+export interface VerifyPosixLogOptions extends OpenCheckpointOptions {
+  /** An earlier trusted tree head the log must be consistent with. */
+  readonly previous?: TreeHead;
+}
+
+export interface VerifyPosixLogResult {
+  readonly checkpoint: OpenedCheckpoint;
+  /** Number of tile and bundle files compared. */
+  readonly filesChecked: number;
+}
+
+async function compareFile(fetcher: TileFetcher, write: { path: string; data: Uint8Array }): Promise<void> {
+  const onDisk = await fetcher.fetchTile(write.path);
+  if (onDisk === undefined) throw new VerificationError('TILE_MISSING', `${write.path} is missing`);
+  if (!Buffer.from(onDisk).equals(Buffer.from(write.data))) {
+    throw new VerificationError('TILE_INVALID', `${write.path} does not match the tile re-derived from the entries`);
+  }
+}
+
+/**
+ * Verifies a log directory completely: the checkpoint signature (and cosignatures as asked),
+ * every entry bundle, every full tile and the checkpoint's partial tiles re-derived from the
+ * entries, the root hash, and consistency with `previous` when given.
+ */
+export async function verifyPosixLog(dir: string, options: VerifyPosixLogOptions): Promise<VerifyPosixLogResult> {
+  const fetcher = new FileTileFetcher(dir);
+  const bytes = await fetcher.fetchTile(CHECKPOINT_PATH);
+  if (bytes === undefined) throw new InputError('FILE_UNREADABLE', `${join(dir, CHECKPOINT_PATH)} does not exist`);
+  const opened = openCheckpoint(bytes, options);
+  const { size, rootHash } = opened.checkpoint;
+  let edge: TreeEdge = EMPTY_EDGE;
+  let filesChecked = 0;
+  for (let bundle = 0; bundle * TILE_WIDTH < size; bundle++) {
+    const entries = await readEntryBundle(fetcher, { index: bundle, width: entryBundleWidth(size, bundle) });
+    filesChecked++;
+    const result = integrate(edge, entries);
+    for (const write of result.tiles) {
+      if (!write.full || write.path.startsWith('tile/entries/')) continue;
+      await compareFile(fetcher, write);
+      filesChecked++;
+    }
+    edge = result.edge;
+  }
+  // The partial tiles this checkpoint needs (tlog-tiles: logs MUST serve them).
+  for (const tile of partialTiles(size)) {
+    await compareFile(fetcher, { path: tilePath(tile), data: encodeHashTile(edge.tiles[tile.level]!) });
+    filesChecked++;
+  }
+  const derived = edgeRoot(edge);
+  if (!hashesEqual(derived, rootHash)) {
+    throw new VerificationError('LOG_INCONSISTENT', `the entries give a different root hash than the checkpoint of size ${size}`);
+  }
+  if (options.previous !== undefined) {
+    if (options.previous.size > size) {
+      throw new VerificationError('LOG_INCONSISTENT', `the log shrank from ${options.previous.size} to ${size} entries`);
+    }
+    if (options.previous.size > 0) await proveConsistency(fetcher, options.previous, { size, rootHash });
+  }
+  return { checkpoint: opened, filesChecked };
+}
