@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canonicalJson, canonicalJsonString, jcsBytes, jcsString, parseJson } from './canonical-json.ts';
+import { canonicalJson, canonicalJsonString, compareCodePoints, jcsBytes, jcsString, parseJson } from './canonical-json.ts';
 import { InputError, isCustodyError } from './errors.ts';
 import { haveComponents } from '../../test/support/components.ts';
 
@@ -364,5 +364,33 @@ describe('parseJson on bytes', () => {
   it('refuses invalid UTF-8 instead of replacing it', () => {
     assert.throws(() => parseJson(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d])), (e: unknown) => (e as { code?: string }).code === 'JSON_INVALID');
     assert.deepEqual(parseJson(new TextEncoder().encode('{"é":1}')), { é: 1 });
+  });
+});
+
+describe('compareCodePoints', () => {
+  it('orders by code point like Python, not by UTF-16 unit', () => {
+    assert.ok(compareCodePoints('\uFFFF', '\u{1F600}') < 0); // UTF-16 order says the opposite
+    assert.ok(compareCodePoints('a', 'a/') < 0);
+    assert.ok(compareCodePoints('a.txt', 'a/b') < 0);
+    assert.equal(compareCodePoints('same', 'same'), 0);
+  });
+
+  it('agrees with comparing arrays of code points (property)', () => {
+    const reference = (a: string, b: string): number => {
+      const x = Array.from(a, (c) => c.codePointAt(0)!);
+      const y = Array.from(b, (c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
+        assert.equal(Math.sign(compareCodePoints(a, b)), Math.sign(reference(a, b)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('sorts in that order', () => {
+    assert.deepEqual(['\u{1F600}', '\uFFFF', 'b', 'a'].sort(compareCodePoints), ['a', 'b', '\uFFFF', '\u{1F600}']);
   });
 });

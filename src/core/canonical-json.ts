@@ -4,19 +4,25 @@
 //  - RFC 8785 JSON Canonicalization Scheme (JCS), for standards that name it.
 import { InputError } from './errors.ts';
 
-/** Code-point order (Python's `sorted` on str), not UTF-16 code-unit order. */
-function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done === true) return y.done === true ? 0 : -1;
-    if (y.done === true) return 1;
-    const cx = x.value.codePointAt(0) ?? 0;
-    const cy = y.value.codePointAt(0) ?? 0;
-    if (cx !== cy) return cx - cy;
+/**
+ * Orders strings by Unicode code point, as Python's `sorted` on str does (securesystemslib,
+ * in-toto), not by UTF-16 code unit as JavaScript's default sort does.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // UTF-16 order differs from code point order only between a surrogate (a code point above
+    // U+FFFF) and U+E000–U+FFFF: move surrogates above that range.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
   }
+  return a.length - b.length;
 }
 
 function fail(message: string): never {
@@ -33,13 +39,15 @@ function isPlainObject(value: object): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+const NEEDS_ESCAPE = /[\\"]/;
+
 function olpc(value: unknown, out: string[], depth: number): void {
   if (depth > 512) fail('nesting deeper than 512 levels');
   switch (typeof value) {
     case 'string':
       checkString(value);
       // securesystemslib escapes only backslash and double quote; control characters go out raw.
-      out.push('"', value.replace(/[\\"]/g, (c) => `\\${c}`), '"');
+      out.push('"', NEEDS_ESCAPE.test(value) ? value.replace(/[\\"]/g, (c) => `\\${c}`) : value, '"');
       return;
     case 'number':
       if (!Number.isSafeInteger(value)) fail(`number ${value} is not an integer (canonical JSON allows integers only)`);
@@ -67,14 +75,18 @@ function olpc(value: unknown, out: string[], depth: number): void {
       }
       if (!isPlainObject(value)) fail('only plain objects, arrays, strings, integers, booleans and null are allowed');
       {
-        const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort(compareCodePoints);
+        const keys = Object.keys(value).sort(compareCodePoints);
         out.push('{');
-        keys.forEach((key, i) => {
-          if (i > 0) out.push(',');
+        let first = true;
+        for (const key of keys) {
+          const member = value[key];
+          if (member === undefined) continue; // as JSON.stringify: an undefined member is absent
+          if (!first) out.push(',');
+          first = false;
           olpc(key, out, depth + 1);
           out.push(':');
-          olpc(value[key], out, depth + 1);
-        });
+          olpc(member, out, depth + 1);
+        }
         out.push('}');
       }
       return;
