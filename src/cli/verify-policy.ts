@@ -1,0 +1,251 @@
+// custody verify --policy: reads a (signed) attestation policy, the subject and an attestation
+// directory, calls policy.evaluatePolicy, prints a result per step and rule with every failure, and
+// optionally writes a signed SLSA VSA. The lead merges these options into `custody verify`.
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  InputError,
+  PolicyError,
+  digestFile,
+  digestSetOfBytes,
+  parseEnvelope,
+  parseJson,
+  signEnvelope,
+  type DigestSet,
+} from '../core/index.ts';
+import { loadPrivateKeyFile, loadPublicKeyFile } from '../keys/index.ts';
+import { CustodyClient } from '../server/index.ts';
+import {
+  POLICY_PAYLOAD_TYPE,
+  evaluatePolicy,
+  makeVsa,
+  parsePolicyDocument,
+  policyDigest,
+  type AttestationInput,
+  type PolicyInput,
+  type Verdict,
+} from '../policy/index.ts';
+import { collect, parsePositiveInt, passphraseFromEnv, readFileOrFail, writeFileAtomic, type CommonOptions } from './io.ts';
+
+export interface PolicyVerifyOptions extends CommonOptions {
+  policy: string;
+  policyKey?: string[];
+  policyThreshold?: number;
+  allowUnsignedPolicy?: boolean;
+  subject: string;
+  attestations?: string;
+  /** Fetch attestations from this custody server (the subject's provenance graph). */
+  server?: string;
+  depth?: number;
+  vsaKey?: string;
+  vsaOut?: string;
+  passphraseEnv?: string;
+  verifierId?: string;
+  resourceUri?: string;
+  /** Evaluation time (RFC 3339), for re-verifying old evidence; default: now. */
+  at?: string;
+}
+
+export interface PolicyVerifyResult {
+  readonly verdict: Verdict;
+  /** Files in the attestation directory that are not DSSE envelopes (skipped). */
+  readonly skipped: readonly string[];
+}
+
+export const DEFAULT_VERIFIER_ID = 'https://custody.dev/verifier/policy/v1';
+// Bounds on what the directory may make us read: attestation files are small.
+const MAX_ATTESTATION_FILE_BYTES = 32 * 1024 * 1024;
+const MAX_ATTESTATION_FILES = 100_000;
+
+/** Adds the policy-mode options to a command (`custody verify`). */
+export function addPolicyVerifyOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--policy <file>', 'attestation policy: a DSSE envelope signed by its owners (or YAML/JSON with --allow-unsigned-policy)'))
+    .addOption(new Option('--policy-key <file>', 'public key of a policy owner; repeat for several').argParser(collect))
+    .addOption(new Option('--policy-threshold <n>', 'distinct owner keys that must have signed the policy').argParser(parsePositiveInt).default(1))
+    .addOption(new Option('--allow-unsigned-policy', 'accept a policy document that is not signed (testing only)'))
+    .addOption(new Option('--subject <file>', 'the artifact under verification'))
+    .addOption(new Option('--attestations <dir>', 'directory of DSSE attestations (*.json, *.jsonl, *.intoto.jsonl, Sigstore bundles)'))
+    .addOption(new Option('--server <url>', 'fetch the attestations from a custody server instead: the subject\'s provenance graph (token from $CUSTODY_TOKEN)'))
+    .addOption(new Option('--depth <n>', 'with --server: how many material hops of the provenance graph to follow').argParser(parsePositiveInt).default(8))
+    .addOption(new Option('--vsa-key <file>', 'private key to sign a SLSA VSA of the result with'))
+    .addOption(new Option('--vsa-out <file>', 'where to write the signed VSA (with --vsa-key)'))
+    .addOption(new Option('--passphrase-env <var>', 'passphrase of an encrypted --vsa-key'))
+    .addOption(new Option('--verifier-id <uri>', 'verifier id written into the VSA').default(DEFAULT_VERIFIER_ID))
+    .addOption(new Option('--resource-uri <uri>', 'resourceUri written into the VSA (default: the subject file name)'))
+    .addOption(new Option('--at <time>', 'evaluate as of this RFC 3339 time instead of now'));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function loadPolicy(options: PolicyVerifyOptions): PolicyInput {
+  const bytes = readFileOrFail(options.policy, 'policy');
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    json = undefined; // YAML: only as an unsigned document
+  }
+  if (isRecord(json) && typeof json['payloadType'] === 'string' && 'signatures' in json) {
+    const envelope = parseEnvelope(json);
+    if (envelope.payloadType !== POLICY_PAYLOAD_TYPE) throw new InputError('POLICY_INVALID', `${options.policy}: payloadType is not ${POLICY_PAYLOAD_TYPE}`);
+    return { envelope };
+  }
+  if (options.allowUnsignedPolicy !== true) {
+    throw new InputError('USAGE', `${options.policy} is not a signed policy envelope; sign it, or pass --allow-unsigned-policy to test it`);
+  }
+  return { document: parsePolicyDocument(bytes.toString('utf8')), digest: policyDigest(bytes) };
+}
+
+/** Envelopes in one file: a DSSE envelope, a Sigstore bundle holding one, or JSON lines of either. */
+function envelopesIn(file: string, bytes: Buffer): AttestationInput[] {
+  const single = (json: unknown, digest: DigestSet, source: string): AttestationInput => {
+    const candidate = isRecord(json) && isRecord(json['dsseEnvelope']) ? json['dsseEnvelope'] : json;
+    return { envelope: parseEnvelope(candidate), source, digest };
+  };
+  const text = bytes.toString('utf8');
+  if (file.endsWith('.jsonl')) {
+    return text
+      .split('\n')
+      .map((line, i) => [line.trim(), i] as const)
+      .filter(([line]) => line !== '')
+      .map(([line, i]) => single(parseJson(line, `${file}:${i + 1}`), digestSetOfBytes(line, ['sha256']), `${basename(file)}:${i + 1}`));
+  }
+  return [single(parseJson(text, file), digestSetOfBytes(bytes, ['sha256']), basename(file))];
+}
+
+/**
+ * The attestations a custody server holds for the artifact and, following materials, for its
+ * inputs: the provenance graph in one request, then each attestation's exact stored bytes.
+ */
+export async function loadAttestationsFromServer(server: string, artifactDigest: DigestSet, depth: number): Promise<{ attestations: AttestationInput[]; skipped: string[] }> {
+  const client = new CustodyClient({ server });
+  const graph = await client.graph(`sha256:${artifactDigest['sha256'] ?? ''}`, { depth });
+  const attestations: AttestationInput[] = [];
+  const skipped: string[] = graph.truncated ? ['(the provenance graph was truncated by the server\'s limit)'] : [];
+  for (const summary of graph.attestations) {
+    const bytes = Buffer.from(await client.get(summary.id, summary.namespace));
+    try {
+      attestations.push(...envelopesIn(`${summary.id}.json`, bytes));
+    } catch (e) {
+      skipped.push(`${summary.id} (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  return { attestations, skipped };
+}
+
+export function loadAttestationDir(dir: string): { attestations: AttestationInput[]; skipped: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e) {
+    throw new InputError('FILE_UNREADABLE', `cannot read attestation directory ${dir}`, { cause: e });
+  }
+  const files = names.filter((n) => /\.(json|jsonl|dsse|sigstore)$/.test(n));
+  if (files.length > MAX_ATTESTATION_FILES) throw new InputError('INPUT_INVALID', `${dir} holds more than ${MAX_ATTESTATION_FILES} attestation files`);
+  const attestations: AttestationInput[] = [];
+  const skipped: string[] = [];
+  for (const name of files) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (!stat.isFile()) continue;
+    if (stat.size > MAX_ATTESTATION_FILE_BYTES) {
+      skipped.push(`${name} (larger than ${MAX_ATTESTATION_FILE_BYTES} bytes)`);
+      continue;
+    }
+    try {
+      attestations.push(...envelopesIn(path, readFileOrFail(path, 'attestation')));
+    } catch (e) {
+      // Not an envelope (a layout, a key, notes): not evidence, reported and skipped.
+      skipped.push(`${name} (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  return { attestations, skipped };
+}
+
+function parseAt(at: string | undefined): Date {
+  if (at === undefined) return new Date();
+  const d = new Date(at);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(d.getTime())) throw new InputError('USAGE', `--at '${at}' is not an RFC 3339 time`);
+  return d;
+}
+
+function ruleLine(r: Verdict['steps'][number]['rules'][number]): string {
+  const at = r.attestation === undefined ? '' : ` (${r.attestation})`;
+  return `    ${r.passed ? '✔' : '✖'} ${r.kind === 'artifact' ? r.expr : r.name}${at}${r.passed ? '' : `: ${r.reason ?? 'failed'}`}`;
+}
+
+function issueLine(i: Verdict['issues'][number]): string {
+  const where = [i.step, i.rule].filter((x) => x !== undefined).join(' / ');
+  const subject = [i.attestation, i.artifact].filter((x) => x !== undefined).join(' ');
+  return `  ${i.severity} ${i.code}${where === '' ? '' : ` [${where}]`}${subject === '' ? '' : ` ${subject}`}: ${i.reason}`;
+}
+
+function humanReport(verdict: Verdict, subject: string, skipped: readonly string[]): string[] {
+  const digest = verdict.policy.digest?.['sha256'];
+  const lines = [
+    `policy ${verdict.policy.name ?? ''}${digest === undefined ? '' : ` sha256:${digest.slice(0, 16)}…`} (expires ${verdict.policy.expires ?? '?'}, signed by ${verdict.policy.signers.length} owner key(s))`,
+    `subject ${subject} sha256:${verdict.artifact.digest['sha256'] ?? ''}`,
+  ];
+  for (const s of verdict.steps) {
+    const sources = s.attestations.length > 0 ? ` [${s.attestations.join(', ')}]` : '';
+    lines.push(`${s.passed ? '✔' : '✖'} ${s.kind} ${s.name}: ${s.signers.length}/${s.threshold} signer(s)${sources}`, ...s.rules.map(ruleLine));
+  }
+  lines.push(...skipped.map((s) => `skipped ${s}`));
+  if (verdict.issues.length > 0) lines.push('issues:', ...verdict.issues.map(issueLine));
+  lines.push(verdict.passed ? 'PASSED' : `FAILED (${verdict.issues.filter((i) => i.severity === 'error').length} error(s))`);
+  return lines;
+}
+
+async function writeVsa(verdict: Verdict, options: PolicyVerifyOptions): Promise<void> {
+  if (options.vsaKey === undefined) return;
+  if (options.vsaOut === undefined) throw new InputError('USAGE', '--vsa-key needs --vsa-out');
+  const signer = loadPrivateKeyFile(options.vsaKey, passphraseFromEnv(options.passphraseEnv)).signer();
+  const statement = makeVsa(verdict, {
+    verifierId: options.verifierId ?? DEFAULT_VERIFIER_ID,
+    resourceUri: options.resourceUri ?? basename(options.subject),
+    subjectName: basename(options.subject),
+  });
+  const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(JSON.stringify(statement)), [signer]);
+  writeFileAtomic(options.vsaOut, `${JSON.stringify(envelope)}\n`);
+}
+
+/** Where the report goes (stdout by default; tests pass their own). */
+export type ReportSink = (text: string) => void;
+const toStdout: ReportSink = (text) => {
+  process.stdout.write(text);
+};
+
+/** Runs policy verification; prints the report; throws PolicyError POLICY_FAILED when it fails. */
+export async function runPolicyVerify(options: PolicyVerifyOptions, print: ReportSink = toStdout): Promise<PolicyVerifyResult> {
+  if (options.policy === undefined || options.subject === undefined) throw new InputError('USAGE', 'policy verification needs --policy and --subject');
+  if (options.vsaOut !== undefined && options.vsaKey === undefined) throw new InputError('USAGE', '--vsa-out needs --vsa-key');
+  const now = parseAt(options.at);
+  const policy = loadPolicy(options);
+  const owners = (options.policyKey ?? []).map((k) => loadPublicKeyFile(k));
+  if ('envelope' in policy && owners.length === 0) throw new InputError('USAGE', 'a signed policy needs --policy-key (the owners\' public keys)');
+  const artifactDigest = await digestFile(options.subject, ['sha256', 'sha512']);
+  if (options.attestations !== undefined && options.server !== undefined) throw new InputError('USAGE', 'give either --attestations DIR or --server URL');
+  const { attestations, skipped } =
+    options.server !== undefined
+      ? await loadAttestationsFromServer(options.server, artifactDigest, options.depth ?? 8)
+      : options.attestations === undefined
+        ? { attestations: [], skipped: [] }
+        : loadAttestationDir(options.attestations);
+  const verdict = evaluatePolicy(
+    policy,
+    attestations,
+    { owners: { keys: owners, threshold: options.policyThreshold ?? 1 }, allowUnsignedPolicy: options.allowUnsignedPolicy === true },
+    { artifactDigest, now },
+  );
+  await writeVsa(verdict, options);
+  print(options.json === true ? `${JSON.stringify({ ...verdict, skipped }, null, 2)}\n` : `${humanReport(verdict, options.subject, skipped).join('\n')}\n`);
+  if (!verdict.passed) {
+    throw new PolicyError('POLICY_FAILED', `${options.subject} does not satisfy the policy (${verdict.issues.filter((i) => i.severity === 'error').length} error(s))`);
+  }
+  return { verdict, skipped };
+}
