@@ -58,3 +58,13 @@ export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint } fro
 export type { Checkpoint, OpenCheckpointOptions, OpenedCheckpoint, Cosignature } from './checkpoint.ts';
 export { CHECKPOINT_PATH, FileTileFetcher, readPosixCheckpoint, appendToPosixLog, verifyPosixLog } from './posix-log.ts';
 export type { ReadCheckpointOptions, AppendOptions, AppendResult, VerifyPosixLogOptions, VerifyPosixLogResult } from './posix-log.ts';
+export { hashedRekordBody, dsseBody, entryKindVersion } from './rekor-body.ts';
+export type { RekorVerifier, HashedRekordInput, DsseBodyInput, KindVersion } from './rekor-body.ts';
+export { logIdentity, sigstoreTlogEntry, sigstoreTrustedRoot } from './sigstore-entry.ts';
+export type { SigstoreTlogEntry, LogIdentity, TlogEntryInput } from './sigstore-entry.ts';
+export { formatAddCheckpointRequest, parseAddCheckpointRequest, decideAddCheckpoint } from './witness.ts';
+export type { AddCheckpointRequest, AddCheckpointDecision } from './witness.ts';
+export { HttpTileFetcher, findLeafIndex } from './http-fetcher.ts';
+export { monitorLog, checkLogOnce, readMonitorState } from './monitor.ts';
+export type { MonitorState, CheckpointReport, MonitorLogOptions } from './monitor.ts';
+export { MemoHashReader } from './memo-hash-reader.ts';

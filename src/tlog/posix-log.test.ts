@@ -213,3 +213,13 @@ for (;;) {
     });
   });
 });
+
+describe('appendToPosixLog from one process, concurrently', () => {
+  it('queues the appends instead of failing with LOG_LOCKED (regression: a half-written lock file read as pid 0)', async () => {
+    const dir = join(root, 'concurrent');
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => appendToPosixLog(opts(dir), [entry(100 + i)])));
+    assert.deepEqual(results.map((r) => r.indexes[0]).sort((a, b) => (a ?? 0) - (b ?? 0)), [0, 1, 2, 3, 4, 5, 6, 7]);
+    const verified = await verifyPosixLog(dir, { log: key.verifier, origin: ORIGIN });
+    assert.equal(verified.checkpoint.checkpoint.size, 8);
+  });
+});

@@ -98,7 +98,35 @@ async function writeFilesDurably(dir: string, files: readonly { path: string; da
  * taking over the same stale lock at the same instant could race, which a single CLI writer or
  * the sequencer (which locks in its database) never does.
  */
+// Appends to one directory from this process queue here: the file lock is for other processes.
+const inProcess = new Map<string, Promise<unknown>>();
+
 async function lockLog(dir: string): Promise<() => Promise<void>> {
+  const key = resolve(dir);
+  const previous = inProcess.get(key) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const chained = previous.then(() => mine);
+  inProcess.set(key, chained);
+  await previous;
+  try {
+    const unlockFile = await lockLogFile(dir);
+    return async () => {
+      try {
+        await unlockFile();
+      } finally {
+        release();
+        if (inProcess.get(key) === chained) inProcess.delete(key);
+      }
+    };
+  } catch (e) {
+    release();
+    if (inProcess.get(key) === chained) inProcess.delete(key);
+    throw e;
+  }
+}
+
+async function lockLogFile(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

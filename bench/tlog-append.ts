@@ -1,0 +1,219 @@
+// Transparency-log append benchmark (issue 6): appends per second through HTTP into `custody
+// serve` (SQLite state, tiles on disk) with 1 s checkpoints, single entries and batches, and the
+// time from sending an entry to getting back its inclusion proof (time to integrate) at p50/p99.
+// The server runs in a child process; the load comes from this process over loopback.
+//
+//   node bench/tlog-append.ts [--seconds 20] [--single-concurrency 2000] [--batch-workers 16]
+//                             [--batch-size 1000] [--interval-ms 1000] [--preload 0]
+//                             [--clients 1] [--out bench/out/tlog-append.json]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { execFile } from 'node:child_process';
+import { parseArgs, promisify } from 'node:util';
+import { createTokenOffline, loadOrCreateLogKey, defaultConfig } from '../src/server/index.ts';
+import { appendToPosixLog, openCheckpoint, parseVerifierKey } from '../src/tlog/index.ts';
+import { spawnServer } from '../test/support/child-server.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    'single-concurrency': { type: 'string', default: '2000' },
+    'batch-workers': { type: 'string', default: '16' },
+    'batch-size': { type: 'string', default: '1000' },
+    'interval-ms': { type: 'string', default: '1000' },
+    preload: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'bench/out/tlog-append.json' },
+    clients: { type: 'string', default: '1' },
+    // internal: run one load phase against a server and print {entries, requests, errors, latencies}
+    'worker-url': { type: 'string' },
+    'worker-token': { type: 'string' },
+    'worker-mode': { type: 'string' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const SINGLE_CONCURRENCY = Number(values['single-concurrency']);
+const BATCH_WORKERS = Number(values['batch-workers']);
+const BATCH_SIZE = Number(values['batch-size']);
+const INTERVAL_MS = Number(values['interval-ms']);
+const PRELOAD = Number(values.preload);
+
+const log = (message: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface PhaseResult {
+  mode: string;
+  seconds: number;
+  entries: number;
+  requests: number;
+  errors: number;
+  appendsPerSecond: number;
+  integrateMs: { p50: number; p99: number; max: number };
+}
+
+const execFileAsync = promisify(execFile);
+let unique = 0;
+const entry = (tag: string): Buffer => Buffer.from(`${tag} ${process.pid} ${unique++} ${performance.now()}`);
+
+interface RawPhase {
+  entries: number;
+  requests: number;
+  errors: number;
+  seconds: number;
+  latencies: number[];
+}
+
+/** One phase from this process: workers posting until the deadline. */
+async function load(mode: 'single' | 'batched', url: string, token: string, concurrency: number): Promise<RawPhase> {
+  const latencies: number[] = [];
+  let entries = 0;
+  let requests = 0;
+  let errors = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      let response: Response;
+      let count: number;
+      try {
+        if (mode === 'single') {
+          count = 1;
+          response = await fetch(`${url}/v1/log/entries`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+            body: entry('single'),
+          });
+        } else {
+          count = BATCH_SIZE;
+          const batch = Array.from({ length: BATCH_SIZE }, () => entry('batch').toString('base64'));
+          response = await fetch(`${url}/v1/log/entries`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ entries: batch }),
+          });
+        }
+        await response.arrayBuffer();
+      } catch {
+        errors++;
+        continue;
+      }
+      requests++;
+      if (response.status !== 200) {
+        errors++;
+        continue;
+      }
+      const elapsed = performance.now() - started;
+      entries += count;
+      latencies.push(elapsed);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { entries, requests, errors, seconds: (performance.now() - started) / 1000, latencies };
+}
+
+const CLIENTS = Number(values.clients);
+const SELF = new URL(import.meta.url).pathname;
+
+/** A phase from CLIENTS load processes (one Node process cannot keep thousands of requests in flight here). */
+async function phase(mode: 'single' | 'batched', url: string, token: string): Promise<PhaseResult> {
+  const total = mode === 'single' ? SINGLE_CONCURRENCY : BATCH_WORKERS;
+  const per = Math.max(1, Math.round(total / CLIENTS));
+  const raws = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const args = [SELF, '--worker-url', url, '--worker-token', token, '--worker-mode', mode, '--seconds', String(SECONDS), '--batch-size', String(BATCH_SIZE)];
+      args.push(mode === 'single' ? '--single-concurrency' : '--batch-workers', String(per));
+      const { stdout } = await execFileAsync(process.execPath, args, { maxBuffer: 256 * 1024 * 1024 });
+      return JSON.parse(stdout) as RawPhase;
+    }),
+  );
+  const latencies = raws.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const entries = raws.reduce((n, r) => n + r.entries, 0);
+  const requests = raws.reduce((n, r) => n + r.requests, 0);
+  const errors = raws.reduce((n, r) => n + r.errors, 0);
+  const seconds = Math.max(...raws.map((r) => r.seconds));
+  return {
+    mode,
+    seconds: Math.round(seconds * 10) / 10,
+    entries,
+    requests,
+    errors,
+    appendsPerSecond: Math.round(entries / seconds),
+    integrateMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1) ?? Number.NaN) },
+  };
+}
+
+if (values['worker-url'] !== undefined) {
+  const mode = values['worker-mode'] === 'batched' ? 'batched' : 'single';
+  const raw = await load(mode, values['worker-url'], values['worker-token'] ?? '', mode === 'single' ? SINGLE_CONCURRENCY : BATCH_WORKERS);
+  // Exit only once the whole report is through the pipe.
+  await new Promise<void>((resolve) => process.stdout.write(JSON.stringify({ ...raw, latencies: raw.latencies.map(Math.round) }), () => resolve()));
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'custody-bench-tlog-'));
+try {
+  const data = join(dir, 'data');
+  const config = join(dir, 'server.yaml');
+  writeFileSync(
+    config,
+    [
+      `dataDir: ${data}`,
+      'log:\n  level: warn',
+      `limits:\n  requestsPerMinute: 100000000\n  bodyBytes: ${64 * 1024 * 1024}\n  batchItems: ${Math.max(1000, BATCH_SIZE)}\n  requestTimeoutMs: 120000`,
+      `tlog:\n  batchIntervalMs: ${INTERVAL_MS}\n  batchMaxEntries: 1000000`,
+      '',
+    ].join('\n'),
+  );
+  const { token } = await createTokenOffline({ config }, { role: 'signer', namespaces: ['default'] });
+  if (PRELOAD > 0) {
+    // Grow the log offline first (the server indexes the entries for deduplication at its first batch).
+    const key = loadOrCreateLogKey({ ...defaultConfig(data), dataDir: data });
+    log(`preloading ${PRELOAD} entries`);
+    for (let done = 0; done < PRELOAD; ) {
+      const n = Math.min(100_000, PRELOAD - done);
+      await appendToPosixLog({ dir: join(data, 'log'), origin: 'custody.local/log', key }, Array.from({ length: n }, (_, i) => Buffer.from(`preload ${done + i}`)));
+      done += n;
+    }
+  }
+  const server = await spawnServer(['--config', config], { quiet: true, ...(process.env['BENCH_SERVER_NODE_OPTIONS'] === undefined ? {} : { env: { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'] } }) });
+  try {
+    const { verifierKey } = (await (await fetch(`${server.url}/v1/log`)).json()) as { verifierKey: string };
+    // Warm up (and let a preloaded log be indexed) before timing.
+    await fetch(`${server.url}/v1/log/entries`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: entry('warm') });
+    const results: PhaseResult[] = [];
+    const modes = (process.env['BENCH_MODES'] ?? 'single,batched').split(',') as ('single' | 'batched')[];
+    for (const mode of modes) {
+      log(`${mode}: ${SECONDS} s`);
+      const r = await phase(mode, server.url, token);
+      log(JSON.stringify(r));
+      results.push(r);
+    }
+    const checkpoint = await (await fetch(`${server.url}/log/checkpoint`)).text();
+    const size = openCheckpoint(checkpoint, { log: parseVerifierKey(verifierKey) }).checkpoint.size;
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      intervalMs: INTERVAL_MS,
+      singleConcurrency: SINGLE_CONCURRENCY,
+      batchWorkers: BATCH_WORKERS,
+      batchSize: BATCH_SIZE,
+      clients: CLIENTS,
+      preload: PRELOAD,
+      finalLogSize: size,
+      results,
+    };
+    mkdirSync(dirname(values.out), { recursive: true });
+    writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await server.kill();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

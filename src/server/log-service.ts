@@ -1,0 +1,405 @@
+// The transparency log inside `custody serve`: an in-process interface other services call, and
+// its implementation, a sequencer over the file log (tiles under <dataDir>/log, static files).
+//
+//   interface TransparencyLog {
+//     origin: string; verifierKey: string;            // the log's note verifier key text
+//     append(entries: Uint8Array[]): Promise<LogEntryResult[]>;   // resolves once integrated
+//     find(leafHash: Uint8Array): Promise<LogEntryResult | undefined>;  // an entry already logged
+//     checkpoint(): Promise<string | undefined>;      // the current signed checkpoint
+//     trustedRoot(): Record<string, unknown>;         // Sigstore trusted_root.json naming the log
+//     close(): Promise<void>;
+//   }
+//   LogEntryResult = { index, duplicate, tlogEntry /* Sigstore bundle v0.3 tlogEntries[] item */, checkpoint }
+//
+// Each entry is one leaf (≤ 65,535 bytes). For signatures, build the entry with hashedRekordBody()
+// or dsseBody() from src/tlog, then put `result.tlogEntry` into the bundle's
+// verificationMaterial.tlogEntries: the bundle then verifies offline with @sigstore/verify against
+// trustedRoot(). Identical entries are deduplicated (the earlier index comes back, duplicate: true).
+// An appended entry is acknowledged only after the checkpoint covering it is durably written.
+//
+// Sequencing: entries wait in memory until the sequencer is free (and at most batchIntervalMs),
+// then one batch (≤ batchMaxEntries) is integrated: tiles written and fsynced, then the signed
+// checkpoint (appendToPosixLog), then the leaf index in the database. On PostgreSQL the server
+// holding an advisory lock sequences; the others enqueue in tlog_queue and wait for the index.
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, VerificationError, jcsBytes } from '../core/index.ts';
+import { PostgresLogState, SqliteLogState, type LogState } from '../store/index.ts';
+import {
+  CHECKPOINT_PATH,
+  FileTileFetcher,
+  MAX_ENTRY_SIZE,
+  MemoHashReader,
+  TILE_WIDTH,
+  TileHashReader,
+  appendToPosixLog,
+  entryBundleWidth,
+  entryKindVersion,
+  generateNoteKey,
+  inclusionProof,
+  leafHash,
+  logIdentity,
+  parseCheckpoint,
+  parseNote,
+  parseSignerKey,
+  readEntry,
+  readEntryBundle,
+  readPosixCheckpoint,
+  sigstoreTlogEntry,
+  sigstoreTrustedRoot,
+  type LogIdentity,
+  type NoteKeyPair,
+  type SigstoreTlogEntry,
+} from '../tlog/index.ts';
+import type { ServerConfig } from './config.ts';
+import { gatherCosignatures, writeFileDurably, type WitnessClient } from './log-witnesses.ts';
+
+export interface LogEntryResult {
+  /** The entry's index in the log (an earlier one when it was already there). */
+  readonly index: number;
+  readonly duplicate: boolean;
+  /** Sigstore bundle v0.3 `verificationMaterial.tlogEntries[]` item with inclusion proof and checkpoint. */
+  readonly tlogEntry: SigstoreTlogEntry;
+  /** The signed checkpoint the proof is against. */
+  readonly checkpoint: string;
+}
+
+export interface TransparencyLog {
+  readonly origin: string;
+  readonly verifierKey: string;
+  append(entries: readonly Uint8Array[]): Promise<LogEntryResult[]>;
+  /** The entry with this RFC 6962 leaf hash, with a proof against the current checkpoint. */
+  find(leafHash: Uint8Array): Promise<LogEntryResult | undefined>;
+  checkpoint(): Promise<string | undefined>;
+  trustedRoot(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** Where the log lives under the data directory. */
+export const LOG_DIR = 'log';
+export const LOG_KEY_FILE = 'log-key';
+
+/** Reads the log's signer key, generating it (mode 0600) on first use when it is the default file. */
+export function loadOrCreateLogKey(config: ServerConfig): NoteKeyPair {
+  const path = config.tlog.keyFile ?? join(config.dataDir, LOG_KEY_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || config.tlog.keyFile !== undefined) {
+      throw new InputError('FILE_UNREADABLE', `cannot read the log key ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    }
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // Servers starting together on one data directory: the first link wins, the others read it.
+    const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    writeFileSync(temp, `${generateNoteKey(config.tlog.origin).signerKey}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(temp, path);
+    } catch (le) {
+      if ((le as NodeJS.ErrnoException).code !== 'EEXIST') throw le;
+    } finally {
+      unlinkSync(temp);
+    }
+    text = readFileSync(path, 'utf8');
+  }
+  const key = parseSignerKey(text.trim());
+  if (key.verifier.name !== config.tlog.origin) {
+    throw new InputError('KEY_INVALID', `the log key ${path} is named ${key.verifier.name}, not the origin ${config.tlog.origin}`);
+  }
+  return key;
+}
+
+interface Pending {
+  readonly entry: Uint8Array;
+  readonly leaf: Uint8Array;
+  readonly queueId?: number;
+  resolve(result: { index: number; duplicate: boolean }): void;
+  reject(error: unknown): void;
+}
+
+export interface SequencerOptions {
+  readonly dir: string;
+  readonly origin: string;
+  readonly key: NoteKeyPair;
+  readonly state: LogState;
+  /** True when other servers share the state (PostgreSQL): use the lock and the queue. */
+  readonly shared: boolean;
+  readonly batchIntervalMs: number;
+  readonly batchMaxEntries: number;
+  readonly baseUrl: string;
+  readonly witnesses?: readonly WitnessClient[];
+  readonly witnessThreshold?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+
+/** The sequencer: batches appends, integrates them into the file log, answers with proofs. */
+export class LogSequencer implements TransparencyLog {
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly identity: LogIdentity;
+  readonly #o: SequencerOptions;
+  readonly #fetcher: FileTileFetcher;
+  #pending: Pending[] = [];
+  #running: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #poller: NodeJS.Timeout | undefined;
+  #lastStart = 0;
+  #leader = false;
+  #current: string | undefined;
+  #proofReader: { size: number; reader: MemoHashReader } | undefined;
+  #leaderCheckedAt = 0;
+  #recovered = false;
+  #closed = false;
+
+  constructor(options: SequencerOptions) {
+    this.#o = options;
+    this.origin = options.origin;
+    this.verifierKey = options.key.verifierKey;
+    this.identity = logIdentity(options.key.verifierKey);
+    this.#fetcher = new FileTileFetcher(options.dir);
+    if (options.shared) {
+      // Followers check for the lock, the leader for queued entries.
+      this.#poller = setInterval(() => this.#schedule(true), 250);
+      this.#poller.unref();
+    }
+  }
+
+  trustedRoot(): Record<string, unknown> {
+    return sigstoreTrustedRoot(this.identity, { baseUrl: this.#o.baseUrl });
+  }
+
+  async checkpoint(): Promise<string | undefined> {
+    // Alone on the log (SQLite), this process wrote the checkpoint last: no need to read it back.
+    if (!this.#o.shared && this.#current !== undefined) return this.#current;
+    const bytes = await this.#fetcher.fetchTile(CHECKPOINT_PATH);
+    return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
+  }
+
+  async find(leaf: Uint8Array): Promise<LogEntryResult | undefined> {
+    const index = (await this.#o.state.lookup([leaf])).get(hex(leaf));
+    const checkpoint = await this.checkpoint();
+    if (index === undefined || checkpoint === undefined) return undefined;
+    const size = parseCheckpoint(parseNote(checkpoint).text).size;
+    if (index >= size) return undefined;
+    const entry = await readEntry(this.#fetcher, size, index);
+    return (await this.#results([entry], [{ index, duplicate: true }]))[0];
+  }
+
+  async append(entries: readonly Uint8Array[]): Promise<LogEntryResult[]> {
+    if (this.#closed) throw new InputError('INPUT_INVALID', 'the transparency log is closed');
+    entries.forEach((e, i) => {
+      if (e.length === 0 || e.length > MAX_ENTRY_SIZE) throw new InputError('INPUT_INVALID', `entry ${i} must be 1 to ${MAX_ENTRY_SIZE} bytes`);
+    });
+    let placed: { index: number; duplicate: boolean }[];
+    if (this.#o.shared && !(await this.#isLeader())) {
+      placed = await this.#appendAsFollower(entries);
+    } else {
+      const waits = entries.map(
+        (entry) =>
+          new Promise<{ index: number; duplicate: boolean }>((resolve, reject) => {
+            this.#pending.push({ entry, leaf: leafHash(entry), resolve, reject });
+          }),
+      );
+      this.#schedule(false);
+      placed = await Promise.all(waits);
+    }
+    return this.#results(entries, placed);
+  }
+
+  /** Whether this server sequences; asks the database at most every 250 ms (a new connection each time when not). */
+  async #isLeader(): Promise<boolean> {
+    if (this.#leader || Date.now() - this.#leaderCheckedAt >= 250) {
+      this.#leaderCheckedAt = Date.now();
+      this.#leader = await this.#o.state.acquireSequencer();
+    }
+    return this.#leader;
+  }
+
+  /** Shared mode, not the sequencer: queue in the database, wait until the leaf index has them. */
+  async #appendAsFollower(entries: readonly Uint8Array[]): Promise<{ index: number; duplicate: boolean }[]> {
+    const leaves = entries.map(leafHash);
+    const known = await this.#o.state.lookup(leaves);
+    const missing = entries.filter((_, i) => !known.has(hex(leaves[i]!)));
+    if (missing.length > 0) await this.#o.state.enqueue(missing);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const found = await this.#o.state.lookup(leaves);
+      if (leaves.every((l) => found.has(hex(l)))) {
+        return leaves.map((l) => ({ index: found.get(hex(l))!, duplicate: known.has(hex(l)) }));
+      }
+      if (Date.now() > deadline || this.#closed) throw new VerificationError('VERIFICATION_FAILED', 'the log sequencer did not integrate the entries in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async #results(entries: readonly Uint8Array[], placed: readonly { index: number; duplicate: boolean }[]): Promise<LogEntryResult[]> {
+    const checkpoint = await this.checkpoint();
+    if (checkpoint === undefined) throw new VerificationError('TILE_MISSING', 'the log has no checkpoint');
+    const parsed = parseCheckpoint(parseNote(checkpoint).text);
+    // One reader per tree size, shared by every request a batch answers: their proofs share nodes.
+    if (this.#proofReader?.size !== parsed.size) {
+      this.#proofReader = { size: parsed.size, reader: new MemoHashReader(new TileHashReader(parsed.size, this.#fetcher)) };
+    }
+    const reader = this.#proofReader.reader;
+    const one = async ({ index, duplicate }: { index: number; duplicate: boolean }, i: number): Promise<LogEntryResult> => {
+      const proof = await inclusionProof(index, parsed.size, reader);
+      const body = entries[i]!;
+      return {
+        index,
+        duplicate,
+        checkpoint,
+        tlogEntry: sigstoreTlogEntry({ index, body, kindVersion: entryKindVersion(body), proof, treeSize: parsed.size, rootHash: parsed.rootHash, checkpoint, identity: this.identity }),
+      };
+    };
+    // In chunks: the first proofs fill the memo, the rest find their nodes there.
+    const results: LogEntryResult[] = [];
+    for (let start = 0; start < placed.length; start += 256) {
+      results.push(...(await Promise.all(placed.slice(start, start + 256).map((p, j) => one(p, start + j)))));
+    }
+    return results;
+  }
+
+  #schedule(poll: boolean): void {
+    if (this.#closed || this.#running !== undefined) return;
+    if (!poll && this.#pending.length === 0) return;
+    const wait = this.#pending.length >= this.#o.batchMaxEntries ? 0 : Math.max(0, this.#lastStart + this.#o.batchIntervalMs - Date.now());
+    if (this.#timer !== undefined) {
+      if (wait > 0) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#running = this.#run()
+        .catch((e: unknown) => this.#o.onError?.(e))
+        .finally(() => {
+          this.#running = undefined;
+          this.#schedule(false);
+        });
+    }, wait);
+  }
+
+  /** Indexes entries a crash left integrated but not yet in the leaf index. */
+  async #recover(): Promise<void> {
+    const current = await readPosixCheckpoint(this.#o.dir, { log: this.#o.key.verifier, origin: this.origin });
+    const size = current?.checkpoint.size ?? 0;
+    let from = await this.#o.state.indexedSize();
+    while (from < size) {
+      const bundle = Math.floor(from / TILE_WIDTH);
+      const entries = await readEntryBundle(this.#fetcher, { index: bundle, width: entryBundleWidth(size, bundle) });
+      const leaves = entries.map((e, i) => ({ leafHash: leafHash(e), index: bundle * TILE_WIDTH + i })).filter((l) => l.index >= from);
+      const next = bundle * TILE_WIDTH + entries.length;
+      await this.#o.state.record(leaves, next);
+      from = next;
+    }
+    this.#recovered = true;
+  }
+
+  async #run(): Promise<void> {
+    if (this.#o.shared) {
+      const wasLeader = this.#leader;
+      if (!(await this.#isLeader())) return;
+      if (!wasLeader) this.#recovered = false; // took over: another server may have written since
+      if (this.#pending.length < this.#o.batchMaxEntries) {
+        const queued = await this.#o.state.peekQueue(this.#o.batchMaxEntries - this.#pending.length);
+        for (const q of queued) this.#pending.push({ entry: q.entry, leaf: leafHash(q.entry), queueId: q.id, resolve: () => undefined, reject: () => undefined });
+      }
+    }
+    if (this.#pending.length === 0) return;
+    this.#lastStart = Date.now();
+    const batch = this.#pending.splice(0, this.#o.batchMaxEntries);
+    try {
+      if (!this.#recovered) await this.#recover();
+      const known = await this.#o.state.lookup(batch.map((p) => p.leaf));
+      const fresh: Uint8Array[] = [];
+      const freshLeaves: Uint8Array[] = [];
+      const firstInBatch = new Map<string, number>(); // hex leaf → position in `fresh`
+      const placement = batch.map((p) => {
+        const key = hex(p.leaf);
+        const existing = known.get(key);
+        if (existing !== undefined) return { kind: 'known' as const, index: existing };
+        let at = firstInBatch.get(key);
+        const duplicate = at !== undefined;
+        if (at === undefined) {
+          at = fresh.push(p.entry) - 1;
+          freshLeaves.push(p.leaf);
+          firstInBatch.set(key, at);
+        }
+        return { kind: 'fresh' as const, at, duplicate };
+      });
+      let base = 0;
+      if (fresh.length > 0) {
+        const result = await appendToPosixLog({ dir: this.#o.dir, origin: this.origin, key: this.#o.key }, fresh);
+        base = result.indexes[0]!;
+        this.#current = undefined;
+        this.#current = await this.#cosign(result.signedCheckpoint, result.checkpoint.size);
+        await this.#o.state.record(
+          freshLeaves.map((leaf, i) => ({ leafHash: leaf, index: base + i })),
+          result.checkpoint.size,
+          batch.flatMap((p) => (p.queueId === undefined ? [] : [p.queueId])),
+        );
+      } else {
+        await this.#o.state.record([], 0, batch.flatMap((p) => (p.queueId === undefined ? [] : [p.queueId])));
+      }
+      batch.forEach((p, i) => {
+        const place = placement[i]!;
+        if (place.kind === 'known') p.resolve({ index: place.index, duplicate: true });
+        else p.resolve({ index: base + place.at, duplicate: place.duplicate });
+      });
+    } catch (e) {
+      this.#recovered = false;
+      for (const p of batch) p.reject(e);
+      throw e;
+    }
+  }
+
+  /** Asks the witnesses to cosign and republishes the checkpoint with their cosignatures. */
+  async #cosign(signedCheckpoint: string, size: number): Promise<string> {
+    const witnesses = this.#o.witnesses ?? [];
+    if (witnesses.length === 0) return signedCheckpoint;
+    const cosigned = await gatherCosignatures(signedCheckpoint, size, witnesses, this.#fetcher, this.#o.witnessThreshold ?? 0);
+    if (cosigned !== signedCheckpoint) await writeFileDurably(join(this.#o.dir, CHECKPOINT_PATH), Buffer.from(cosigned, 'utf8'));
+    return cosigned;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#poller !== undefined) clearInterval(this.#poller);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    // Entries waiting for a batch that will not run now: never acknowledged.
+    for (const p of this.#pending.splice(0)) p.reject(new InputError('INPUT_INVALID', 'the transparency log closed'));
+    await this.#o.state.close();
+  }
+}
+
+/** Opens the configured log: key, state store (SQLite file or PostgreSQL), witnesses. */
+export function openTransparencyLog(config: ServerConfig, onError?: (e: unknown) => void): LogSequencer {
+  const key = loadOrCreateLogKey(config);
+  const state: LogState =
+    config.store.driver === 'postgres' ? new PostgresLogState(config.store.url) : new SqliteLogState(join(config.dataDir, 'custody.db'));
+  const witnesses: WitnessClient[] = config.tlog.witnesses.map((w) => ({ url: w.url, key: w.key }));
+  return new LogSequencer({
+    dir: join(config.dataDir, LOG_DIR),
+    origin: config.tlog.origin,
+    key,
+    state,
+    shared: config.store.driver === 'postgres',
+    batchIntervalMs: config.tlog.batchIntervalMs,
+    batchMaxEntries: config.tlog.batchMaxEntries,
+    baseUrl: config.tlog.baseUrl ?? `https://${config.tlog.origin}`,
+    witnesses,
+    witnessThreshold: config.tlog.witnessThreshold,
+    ...(onError === undefined ? {} : { onError }),
+  });
+}
+
+/**
+ * The log entry for an accepted attestation: which bytes (sha256 of the stored document), in which
+ * namespace, of which predicate type. JCS JSON with Rekor's kind/apiVersion fields.
+ */
+export function attestationLogEntry(namespace: string, id: string, predicateType: string): Uint8Array {
+  return jcsBytes({ apiVersion: '0.0.1', kind: 'custody-attestation', spec: { namespace, digest: { sha256: id }, predicateType } });
+}

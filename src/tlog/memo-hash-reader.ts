@@ -1,0 +1,63 @@
+// A HashReader that remembers every node hash it has read: proofs for many entries of one tree
+// (a sequencer answering a whole batch) share most of their nodes, and a tile reader recomputes
+// an inner node from its leaves on every request. Requests in flight are shared too.
+import type { HashReader, NodeId } from './merkle-proof.ts';
+
+export class MemoHashReader implements HashReader {
+  readonly #inner: HashReader;
+  readonly #known = new Map<string, Uint8Array>();
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #limit: number;
+
+  /** `limit`: most node hashes kept (then the memo starts over). */
+  constructor(inner: HashReader, limit = 1_000_000) {
+    this.#inner = inner;
+    this.#limit = limit;
+  }
+
+  async readHashes(nodes: readonly NodeId[]): Promise<Uint8Array[]> {
+    const keys = nodes.map((n) => `${n.level}/${n.index}`);
+    const waits = new Set<Promise<void>>();
+    const missing: NodeId[] = [];
+    const missingKeys: string[] = [];
+    keys.forEach((k, i) => {
+      if (this.#known.has(k)) return;
+      const pending = this.#inFlight.get(k);
+      if (pending !== undefined) {
+        waits.add(pending);
+        return;
+      }
+      if (!missingKeys.includes(k)) {  // small arrays: a proof asks for ~log2(size) nodes
+        missing.push(nodes[i]!);
+        missingKeys.push(k);
+      }
+    });
+    if (missing.length > 0) {
+      if (this.#known.size + missing.length > this.#limit) this.#known.clear();
+      const fetched = this.#inner.readHashes(missing).then(
+        (hashes) => {
+          missingKeys.forEach((k, i) => {
+            this.#known.set(k, hashes[i]!);
+            this.#inFlight.delete(k);
+          });
+        },
+        (e: unknown) => {
+          for (const k of missingKeys) this.#inFlight.delete(k);
+          throw e;
+        },
+      );
+      for (const k of missingKeys) this.#inFlight.set(k, fetched);
+      waits.add(fetched);
+    }
+    if (waits.size > 0) await Promise.all(waits);
+    const out = keys.map((k) => this.#known.get(k));
+    // A node evicted between its fetch and now (the memo went over its limit): read it again.
+    const lost = nodes.filter((_, i) => out[i] === undefined);
+    if (lost.length > 0) {
+      const again = await this.#inner.readHashes(lost);
+      let j = 0;
+      return out.map((h) => h ?? again[j++]!);
+    }
+    return out as Uint8Array[];
+  }
+}
