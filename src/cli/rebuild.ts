@@ -1,0 +1,104 @@
+// custody rebuild: re-run a step from its SLSA provenance in a fresh hermetic sandbox, compare
+// every subject digest, write a signed SLSA VSA (and the rebuild's own provenance). Exit 1 when
+// the rebuild does not reproduce the subjects.
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { InputError, publicKeyFromPem, verifyEnvelope } from '../core/index.ts';
+import { REBUILDER_ID, readProvenanceEnvelope, rebuild, type RebuildResult, type RebuildSource } from '../build/index.ts';
+import { collect, common, output, parsePositiveInt, readFileOrFail } from './io.ts';
+import { custodyVersion, writeSignedStatement } from './run-provenance.ts';
+import { loadSigningKey } from './step-options.ts';
+
+interface RebuildFlags {
+  provenance: string;
+  source?: string;
+  git?: string;
+  commit?: string;
+  key: string;
+  passphraseEnv?: string;
+  out: string;
+  originals?: string;
+  provenanceKey?: string;
+  verifierId: string;
+  allowTool?: string[];
+  resourceUri?: string;
+  uid?: number;
+  workdir?: string;
+  json?: boolean;
+}
+
+export const VSA_FILE = 'rebuild.vsa.json';
+export const REBUILD_PROVENANCE_FILE = 'rebuild.provenance.json';
+
+function sourceFrom(flags: RebuildFlags): RebuildSource {
+  if (flags.source !== undefined && flags.git !== undefined) throw new InputError('USAGE', 'pass either --source DIR or --git URL, not both');
+  if (flags.commit !== undefined && flags.git === undefined) throw new InputError('USAGE', '--commit goes with --git URL');
+  if (flags.source !== undefined) return { dir: flags.source };
+  if (flags.git !== undefined) return { git: flags.git, ...(flags.commit === undefined ? {} : { commit: flags.commit }) };
+  return { recorded: true };
+}
+
+export function summaryLines(result: RebuildResult): string[] {
+  return result.subjects.map((s) => `  ${s.matches ? 'same' : 'DIFFERS'}  ${s.name}${s.actual === undefined ? ' (not rebuilt)' : ''}${s.report === undefined ? '' : ` — see ${s.report.text}`}`);
+}
+
+async function run(flags: RebuildFlags): Promise<void> {
+  const key = loadSigningKey(flags);
+  const bytes = readFileOrFail(flags.provenance, 'provenance');
+  const provenance = readProvenanceEnvelope(bytes, flags.provenance);
+  if (flags.provenanceKey !== undefined) {
+    // Only rebuild what the expected builder signed (throws SIGNATURE_INVALID / KEY_UNKNOWN otherwise).
+    verifyEnvelope(provenance.envelope, [publicKeyFromPem(readFileOrFail(flags.provenanceKey, 'provenance key').toString('utf8'))]);
+  }
+  const result = await rebuild({
+    provenance,
+    provenanceUri: flags.provenance,
+    source: sourceFrom(flags),
+    outDir: flags.out,
+    verifierId: flags.verifierId,
+    verifierVersion: { custody: custodyVersion() },
+    ...(flags.allowTool === undefined ? {} : { allowedToolPrefixes: flags.allowTool }),
+    passThrough: flags.json !== true,
+    ...(flags.originals === undefined ? {} : { originalsDir: flags.originals }),
+    ...(flags.resourceUri === undefined ? {} : { resourceUri: flags.resourceUri }),
+    ...(flags.uid === undefined ? {} : { uid: flags.uid }),
+    ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
+  });
+  const signer = key.signer();
+  const vsaPath = join(flags.out, VSA_FILE);
+  const provenancePath = join(flags.out, REBUILD_PROVENANCE_FILE);
+  await writeSignedStatement(result.vsa, signer, vsaPath);
+  if (result.rebuildProvenance !== undefined) await writeSignedStatement(result.rebuildProvenance, signer, provenancePath);
+  output(
+    flags,
+    { result: result.vsa.predicate.verificationResult, vsa: vsaPath, provenance: result.rebuildProvenance === undefined ? null : provenancePath, returnValue: result.returnValue, subjects: result.subjects },
+    [`custody rebuild: ${result.passed ? 'PASSED: every subject reproduced' : 'FAILED: the rebuild does not reproduce the subjects'}; wrote ${vsaPath}`, ...summaryLines(result)],
+  );
+  if (!result.passed) {
+    process.stderr.write(`custody: rebuild of '${provenance.external.step}' did not reproduce ${result.subjects.filter((s) => !s.matches).length} of ${result.subjects.length} subjects${result.returnValue === 0 ? '' : ` (the build exited ${result.returnValue})`} [DIGEST_MISMATCH]\n`);
+    process.exitCode = 1;
+  }
+}
+
+export function rebuildCommand(): Command {
+  return common(
+    new Command('rebuild')
+      .description('rebuild a step from its SLSA provenance in a fresh hermetic sandbox on a clean checkout; compare every subject digest; write a signed SLSA VSA (diffoscope reports on a mismatch)')
+      .requiredOption('--provenance <file>', 'DSSE envelope of the SLSA provenance to rebuild (custody run --provenance)')
+      .option('--source <dir>', 'source: a git work tree (the recorded commit is checked out cleanly) or a plain directory (copied)')
+      .option('--git <url>', 'source: clone this repository (default: the URI the provenance records)')
+      .option('--commit <id>', 'with --git: the commit (default: the recorded one)')
+      .requiredOption('-k, --key <file>', 'private key of this rebuilder: signs the VSA')
+      .option('--passphrase-env <var>', 'passphrase of an encrypted private key')
+      .option('-d, --out <dir>', 'where the VSA, the rebuild provenance, rebuilt products and diffoscope reports go', 'rebuild')
+      .option('--originals <dir>', 'directory holding the original artifacts by subject name, for diffoscope (default: --source)')
+      .option('--provenance-key <pem>', 'only rebuild a provenance signed by this public key')
+      .option('--allow-tool <prefix>', 'only bind recorded tools under this path; repeat for several (default: any path outside /root, /home, /etc, /var, /tmp, …)', collect)
+      .option('--verifier-id <uri>', 'verifier.id of this rebuilder in the VSA', REBUILDER_ID)
+      .option('--resource-uri <uri>', 'resourceUri of the VSA (default: source URI @ commit)')
+      .option('--uid <n>', 'uid the step runs as inside the sandbox (a reprotest-style variation)', parsePositiveInt)
+      .option('--workdir <path>', 'absolute path the step runs in inside the sandbox (default /build)'),
+    'custody rebuild --provenance build.1a2b3c4d.provenance.json --source . --key rebuilder.key --out rebuild/',
+    'custody rebuild --provenance p.json --git https://example.com/app.git --commit 0123…ab --key rebuilder.key',
+  ).action((flags: RebuildFlags) => run(flags));
+}
