@@ -1,0 +1,176 @@
+// The deploy gate: a Kubernetes validating admission webhook (AdmissionReview admission.k8s.io/v1)
+// that admits a Pod or workload only when every container image, pinned by digest, has
+// attestations passing every configured policy; plus POST /v1/gate/verify for other deployers.
+// Where attestations come from is an adapter the composition root supplies.
+import type { FastifyInstance } from 'fastify';
+import { isValidDigestValue, type DigestSet } from '../../core/index.ts';
+import { evaluatePolicy, type AttestationInput, type PolicyInput, type PolicyTrust, type Verdict } from '../../policy/index.ts';
+
+export interface GateConfig {
+  policies: readonly { name: string; input: PolicyInput }[];
+  trust: PolicyTrust;
+  /** enforce: deny failures; warn: admit with warnings. */
+  mode: 'enforce' | 'warn';
+  /** Only these namespaces are checked (empty: all), minus the excluded ones. */
+  namespaces: { include: readonly string[]; exclude: readonly string[] };
+  attestationsFor(digest: DigestSet): Promise<readonly AttestationInput[]>;
+  now(): Date;
+}
+
+export interface ImageDecision {
+  image: string;
+  allowed: boolean;
+  /** One line per failed rule: `policy: [step / rule] CODE: reason`. */
+  reasons: string[];
+}
+
+export interface GateDecision {
+  allowed: boolean;
+  checked: boolean;
+  images: ImageDecision[];
+}
+
+const DIGEST_REF = /@sha256:([0-9a-f]{64})$/;
+
+/** Failed rules of a verdict, as lines naming the rule. */
+function failures(policy: string, verdict: Verdict): string[] {
+  return verdict.issues
+    .filter((i) => i.severity === 'error')
+    .map((i) => {
+      const where = [i.step, i.rule].filter((x) => x !== undefined).join(' / ');
+      return `${policy}: ${where === '' ? '' : `[${where}] `}${i.code}: ${i.reason}`;
+    });
+}
+
+export async function decideImage(image: string, gate: GateConfig): Promise<ImageDecision> {
+  const m = DIGEST_REF.exec(image);
+  const hex = m?.[1];
+  if (hex === undefined || !isValidDigestValue('sha256', hex)) return { image, allowed: false, reasons: ['IMAGE_NOT_PINNED: the image is not referenced by a sha256 digest (name@sha256:…)'] };
+  const digest: DigestSet = { sha256: hex };
+  const attestations = await gate.attestationsFor(digest);
+  const reasons: string[] = [];
+  for (const p of gate.policies) {
+    const verdict = evaluatePolicy(p.input, attestations, gate.trust, { artifactDigest: digest, now: gate.now() });
+    if (!verdict.passed) reasons.push(...failures(p.name, verdict));
+  }
+  return { image, allowed: reasons.length === 0, reasons };
+}
+
+export function namespaceChecked(namespace: string, gate: GateConfig): boolean {
+  const { include, exclude } = gate.namespaces;
+  return (include.length === 0 || include.includes(namespace)) && !exclude.includes(namespace);
+}
+
+export async function decideImages(images: readonly string[], namespace: string, gate: GateConfig): Promise<GateDecision> {
+  if (!namespaceChecked(namespace, gate)) return { allowed: true, checked: false, images: [] };
+  const decisions: ImageDecision[] = [];
+  for (const image of new Set(images)) decisions.push(await decideImage(image, gate));
+  return { allowed: decisions.every((d) => d.allowed), checked: true, images: decisions };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The pod spec inside a Pod or a workload (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob). */
+function podSpec(kind: string, object: Record<string, unknown>): unknown {
+  const spec = object['spec'];
+  if (!isRecord(spec)) return undefined;
+  if (kind === 'Pod') return spec;
+  if (kind === 'CronJob') {
+    const job = spec['jobTemplate'];
+    const jobSpec = isRecord(job) ? job['spec'] : undefined;
+    const template = isRecord(jobSpec) ? jobSpec['template'] : undefined;
+    return isRecord(template) ? template['spec'] : undefined;
+  }
+  const template = spec['template'];
+  return isRecord(template) ? template['spec'] : undefined;
+}
+
+const WORKLOADS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']);
+
+/** Every container image of the object; undefined when the object is not a workload we know. */
+export function imagesOf(object: unknown): string[] | undefined {
+  if (!isRecord(object) || typeof object['kind'] !== 'string' || !WORKLOADS.has(object['kind'])) return undefined;
+  const spec = podSpec(object['kind'], object);
+  if (!isRecord(spec)) return undefined;
+  const images: string[] = [];
+  for (const field of ['initContainers', 'containers', 'ephemeralContainers']) {
+    const list = spec[field];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) return undefined;
+    for (const c of list) {
+      if (!isRecord(c) || typeof c['image'] !== 'string') return undefined;
+      images.push(c['image']);
+    }
+  }
+  return images;
+}
+
+class MalformedReview extends Error {}
+
+interface ReviewRequest {
+  uid: string;
+  namespace: string;
+  object: unknown;
+  operation: string;
+}
+
+function parseReview(body: unknown): ReviewRequest {
+  if (!isRecord(body) || body['apiVersion'] !== 'admission.k8s.io/v1' || body['kind'] !== 'AdmissionReview') throw new MalformedReview('not an admission.k8s.io/v1 AdmissionReview');
+  const req = body['request'];
+  if (!isRecord(req) || typeof req['uid'] !== 'string' || req['uid'] === '') throw new MalformedReview('AdmissionReview has no request.uid');
+  const namespace = typeof req['namespace'] === 'string' ? req['namespace'] : isRecord(req['object']) && isRecord(req['object']['metadata']) && typeof req['object']['metadata']['namespace'] === 'string' ? req['object']['metadata']['namespace'] : 'default';
+  return { uid: req['uid'], namespace, object: req['object'], operation: typeof req['operation'] === 'string' ? req['operation'] : '' };
+}
+
+function denialMessage(decision: GateDecision): string {
+  return decision.images
+    .filter((d) => !d.allowed)
+    .map((d) => `${d.image}: ${d.reasons.join('; ')}`)
+    .join(' | ');
+}
+
+const reviewSchema = { type: 'object', additionalProperties: true } as const;
+
+export function gatePlugin(app: FastifyInstance, { gate }: { gate: GateConfig }): Promise<void> {
+  app.post('/v1/gate/admission', { config: { permission: 'public' }, schema: { summary: 'Kubernetes validating admission webhook (AdmissionReview v1)', body: reviewSchema } }, async (request, reply) => {
+    let review: ReviewRequest;
+    try {
+      review = parseReview(request.body);
+    } catch (e) {
+      if (e instanceof MalformedReview) return reply.code(400).send({ code: 'INPUT_INVALID', message: e.message });
+      throw e;
+    }
+    const respond = (allowed: boolean, extra: Record<string, unknown> = {}) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.uid, allowed, ...extra } });
+    if (review.operation === 'DELETE') return respond(true);
+    const images = imagesOf(review.object);
+    if (images === undefined) {
+      // Not a workload we understand: refuse in enforce mode rather than admit unchecked.
+      return gate.mode === 'enforce' ? respond(false, { status: { code: 400, reason: 'BadRequest', message: 'custody gate: object is not a Pod or workload with containers' } }) : respond(true, { warnings: ['custody gate: object not understood; not checked'] });
+    }
+    const decision = await decideImages(images, review.namespace, gate);
+    request.log.info({ uid: review.uid, namespace: review.namespace, allowed: decision.allowed, checked: decision.checked }, 'gate decision');
+    if (decision.allowed) return respond(true);
+    const message = `custody gate: ${denialMessage(decision)}`;
+    if (gate.mode === 'warn') return respond(true, { warnings: decision.images.filter((d) => !d.allowed).flatMap((d) => d.reasons.map((r) => `${d.image}: ${r}`.slice(0, 1000))) });
+    return respond(false, { status: { code: 403, reason: 'Forbidden', message } });
+  });
+
+  app.post(
+    '/v1/gate/verify',
+    {
+      config: { permission: 'public' },
+      schema: {
+        summary: 'Decide whether images may be deployed (for deployers other than Kubernetes)',
+        body: { type: 'object', required: ['images'], properties: { images: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } }, namespace: { type: 'string', maxLength: 253 } } },
+      },
+    },
+    async (request) => {
+      const body = request.body as { images: string[]; namespace?: string };
+      const decision = await decideImages(body.images, body.namespace ?? 'default', gate);
+      return { ...decision, mode: gate.mode };
+    },
+  );
+  return Promise.resolve();
+}
