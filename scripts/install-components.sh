@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   in-toto            # in-toto reference implementation 1.3.1 (interop tests)
   python3-securesystemslib
+  python3-packaging  # PEP 440 reference ordering (differential test)
   postgresql         # store contract suite, multi-server tests
   softhsm2           # PKCS#11 key backend
   bubblewrap         # hermetic build sandbox
@@ -16,6 +17,7 @@ packages=(
   golang-golang-x-mod-dev
   git
   openssh-client     # ssh-keygen commit signing
+  gnupg              # OpenPGP commit signatures
   openssl            # hashing floor in benchmarks
 )
 

@@ -35,7 +35,12 @@ export type InputErrorCode =
   | 'CVSS_INVALID'
   | 'USAGE'
   | 'SERVER_REFUSED'
-  | 'SERVER_UNAVAILABLE';
+  | 'SERVER_UNAVAILABLE'
+  | 'SANDBOX_UNAVAILABLE'
+  | 'REPOSITORY_INVALID'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_EXISTS'
+  | 'BUNDLE_INVALID';
 
 export type VerificationErrorCode =
   | 'SIGNATURE_INVALID'
@@ -51,7 +56,12 @@ export type VerificationErrorCode =
   | 'TILE_MISSING'
   | 'LOG_INCONSISTENT'
   | 'ORIGIN_MISMATCH'
-  | 'VERIFICATION_FAILED';
+  | 'VERIFICATION_FAILED'
+  | 'ROLLBACK'
+  | 'METADATA_INVALID'
+  | 'LENGTH_EXCEEDED'
+  | 'TARGET_MISSING'
+  | 'SIGNATURE_REVOKED';
 
 export type PolicyErrorCode =
   | 'POLICY_FAILED'
@@ -60,7 +70,9 @@ export type PolicyErrorCode =
   | 'VULNERABILITIES_FOUND'
   | 'LICENSE_DENIED'
   | 'DEPENDENCY_RISK'
-  | 'ACCESS_DENIED';
+  | 'ACCESS_DENIED'
+  | 'ADMISSION_DENIED'
+  | 'KEY_REVOKED';
 
 export type ErrorCode = InputErrorCode | VerificationErrorCode | PolicyErrorCode;
 

@@ -17,6 +17,10 @@ import { auditPlugin } from './plugins/audit.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { tokensPlugin } from './plugins/tokens.ts';
+import { rebuildPlugin } from './plugins/rebuild.ts';
+import { logPlugin } from './plugins/log.ts';
+import { signPlugin } from './plugins/sign.ts';
+import { openTransparencyLog, type TransparencyLog } from './log-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,6 +45,8 @@ export interface AppContext {
   authenticator: Authenticator;
   metrics: ServerMetrics;
   now: () => Date;
+  /** The transparency log (log-service.ts); undefined when tlog.enabled is false. */
+  transparencyLog: TransparencyLog | undefined;
   /** An audit draft for this request (fills time, actor, route). */
   draft(request: FastifyRequest, fields: Pick<AuditDraft, 'action' | 'namespace' | 'target' | 'outcome' | 'status'> & { detail?: Record<string, unknown> }): AuditDraft;
 }
@@ -54,6 +60,8 @@ export interface BuildAppOptions {
   /** pino JSON logs: level and where to write them (default stdout), or false for none. */
   logger: { level: string; stream?: NodeJS.WritableStream } | false;
   now?: () => Date;
+  /** A transparency log to use instead of opening the configured one (then the caller closes it). */
+  transparencyLog?: TransparencyLog;
 }
 
 export const NDJSON = 'application/x-ndjson';
@@ -101,9 +109,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
 
+  const ownLog = options.transparencyLog === undefined && config.tlog.enabled;
+  const transparencyLog = options.transparencyLog ?? (ownLog ? openTransparencyLog(config, (e) => app.log.error({ err: e }, 'transparency log batch failed')) : undefined);
+  if (ownLog) app.addHook('onClose', async () => transparencyLog?.close());
   const ctx: AppContext = {
     store,
     config,
+    transparencyLog,
     trustedKeys: options.trustedKeys,
     authenticator: options.authenticator,
     metrics,
@@ -248,6 +260,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(attestationsPlugin, { ctx });
   await app.register(tokensPlugin, { ctx });
   await app.register(auditPlugin, { ctx });
+  await app.register(logPlugin, { ctx });
+  await app.register(signPlugin, { ctx });
+  await app.register(rebuildPlugin, { ctx });
   await app.register(docsPlugin, { ctx });
   return app;
 }

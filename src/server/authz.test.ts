@@ -18,6 +18,8 @@ const MATRIX: Record<Permission, Role[]> = {
   'attestations.write': ['admin', 'maintainer', 'attester'],
   'tokens.manage': ['admin'],
   'audit.read': ['admin'],
+  'log.append': ['admin', 'maintainer', 'attester', 'signer'],
+  'signing.sign': ['admin', 'signer'],
 };
 
 describe('authorize', () => {

@@ -4,7 +4,7 @@ import type { Role } from '../store/index.ts';
 
 export const ROLES = ['admin', 'maintainer', 'attester', 'signer', 'reviewer', 'reader'] as const satisfies readonly Role[];
 
-export type Permission = 'attestations.read' | 'attestations.write' | 'tokens.manage' | 'audit.read';
+export type Permission = 'attestations.read' | 'attestations.write' | 'tokens.manage' | 'audit.read' | 'log.append' | 'signing.sign';
 
 /** Permissions over the whole server, not one namespace: they need a token scoped to '*'. */
 const GLOBAL: ReadonlySet<Permission> = new Set(['tokens.manage', 'audit.read']);
@@ -12,10 +12,10 @@ const GLOBAL: ReadonlySet<Permission> = new Set(['tokens.manage', 'audit.read'])
 // The matrix (docs/server.md repeats it). signer and reviewer read here; their own services
 // (signing, reviews) add their write permissions.
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['attestations.read', 'attestations.write', 'tokens.manage', 'audit.read']),
-  maintainer: new Set(['attestations.read', 'attestations.write']),
-  attester: new Set(['attestations.read', 'attestations.write']),
-  signer: new Set(['attestations.read']),
+  admin: new Set(['attestations.read', 'attestations.write', 'tokens.manage', 'audit.read', 'log.append', 'signing.sign']),
+  maintainer: new Set(['attestations.read', 'attestations.write', 'log.append']),
+  attester: new Set(['attestations.read', 'attestations.write', 'log.append']),
+  signer: new Set(['attestations.read', 'log.append', 'signing.sign']),
   reviewer: new Set(['attestations.read']),
   reader: new Set(['attestations.read']),
 };

@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { InputError } from '../core/index.ts';
 import type { Role } from '../store/index.ts';
 import { ROLES, isNamespace } from './authz.ts';
+import { defaultTlogConfig, parseTlogConfig, type TlogConfig } from './log-config.ts';
+import { defaultSigningConfig, parseSigningConfig, type SigningConfig } from './sign-config.ts';
 
 export interface OidcGrant {
   /** Claims that must all equal these values (string comparison). */
@@ -40,6 +42,10 @@ export interface ServerConfig {
   attestations: { rejectUnverified: boolean };
   auth: { oidc: OidcIssuerConfig[] };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** The transparency log (log-config.ts). */
+  tlog: TlogConfig;
+  /** The signing service (sign-config.ts). */
+  signing: SigningConfig;
 }
 
 export const DEFAULT_PORT = 8420;
@@ -54,6 +60,8 @@ export function defaultConfig(dataDir: string): ServerConfig {
     attestations: { rejectUnverified: false },
     auth: { oidc: [] },
     log: { level: 'info' },
+    tlog: defaultTlogConfig(),
+    signing: defaultSigningConfig(dataDir),
   };
 }
 
@@ -161,9 +169,11 @@ export function parseConfig(doc: unknown, baseDir: string): ServerConfig {
   const config = defaultConfig(at('server'));
   if (doc === null || doc === undefined) return config;
   if (!isRecord(doc)) fail('top level', 'must be a mapping');
-  only(doc, 'top level', ['listen', 'dataDir', 'store', 'trustedKeys', 'limits', 'attestations', 'auth', 'log']);
+  only(doc, 'top level', ['listen', 'dataDir', 'store', 'trustedKeys', 'limits', 'attestations', 'auth', 'log', 'tlog', 'signing']);
+  config.tlog = parseTlogConfig(doc['tlog'], at);
   if (doc['listen'] !== undefined) config.listen = parseListen(str(doc['listen'], 'listen'));
   if (doc['dataDir'] !== undefined) config.dataDir = at(str(doc['dataDir'], 'dataDir'));
+  config.signing = parseSigningConfig(doc['signing'], at, config.dataDir);
   config.store = parseStore(doc['store'], config.store);
   if (doc['trustedKeys'] !== undefined) config.trustedKeys = strings(doc['trustedKeys'], 'trustedKeys').map(at);
   config.limits = parseLimits(doc['limits'], config.limits);
@@ -276,5 +286,17 @@ auth:
 
 log:
   level: info   # JSON lines on stdout (pino); tokens and keys are never logged
+
+# Transparency log: tiles and checkpoint under <dataDir>/log (served at /log/...), note key in
+# <dataDir>/log-key (made at first start; 'custody log key show --data DIR' prints its verifier key).
+tlog:
+  origin: custody.local/log   # checkpoint origin and key name; keep it stable
+  batchIntervalMs: 0          # longest an entry waits for a checkpoint (0: as soon as possible)
+  batchMaxEntries: 4096
+  # baseUrl: https://custody.local/log   # in the Sigstore trusted root; must contain the origin
+  # witnesses:
+  #   - { url: http://witness.example:8421, key: "witness1+0a1b2c3d+BA..." }
+  # witnessThreshold: 1
+
 `;
 }

@@ -78,4 +78,81 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 `,
   },
+  {
+    version: 2,
+    name: 'transparency log sequencing state',
+    sql: `
+CREATE TABLE tlog_leaves (
+  leaf_hash BLOB PRIMARY KEY,
+  idx INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE tlog_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_size INTEGER NOT NULL
+);
+INSERT INTO tlog_state (id, indexed_size) VALUES (1, 0);
+CREATE TABLE tlog_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  entry BLOB NOT NULL
+);
+`,
+  },
+  {
+    version: 3,
+    name: 'rebuild job queue',
+    sql: `
+CREATE TABLE rebuild_jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  namespace TEXT NOT NULL,
+  provenance_id TEXT NOT NULL,
+  git TEXT,
+  commit_id TEXT,
+  wanted INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX rebuild_jobs_open ON rebuild_jobs (state, id);
+CREATE TABLE rebuild_claims (
+  job_id INTEGER NOT NULL REFERENCES rebuild_jobs (id),
+  worker TEXT NOT NULL,
+  state TEXT NOT NULL,
+  lease_until TEXT NOT NULL,
+  result TEXT,
+  vsa_id TEXT,
+  finished_at TEXT,
+  PRIMARY KEY (job_id, worker)
+);
+`,
+  },
+  {
+    version: 4,
+    name: 'signing service jobs and revoked signatures',
+    sql: `
+CREATE TABLE signing_jobs (
+  id TEXT PRIMARY KEY,
+  key_ref TEXT NOT NULL,
+  keyid TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  artifact_name TEXT NOT NULL,
+  artifact_digest TEXT NOT NULL,
+  signature_digest TEXT NOT NULL,
+  log_index INTEGER,
+  created_at TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  status TEXT NOT NULL,
+  finished_at TEXT,
+  reason TEXT
+);
+CREATE INDEX signing_jobs_pending ON signing_jobs (status, created_at);
+CREATE TABLE signing_revocations (
+  signature_digest TEXT PRIMARY KEY,
+  keyid TEXT NOT NULL,
+  artifact_digest TEXT NOT NULL,
+  artifact_name TEXT NOT NULL,
+  log_index INTEGER,
+  revoked_at TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+`,
+  },
 ];

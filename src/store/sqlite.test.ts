@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { runStoreContract } from './contract.case.ts';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { openSqliteStore } from './sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'custody-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-runStoreContract('sqlite', { open: () => Promise.resolve(openSqliteStore({ path: join(dir, `store-${n++}.db`) })) });
+runStoreContract('sqlite', { migrationVersions: SQLITE_MIGRATIONS.map((m) => m.version), open: () => Promise.resolve(openSqliteStore({ path: join(dir, `store-${n++}.db`) })) });
 
 describe('SqliteStore', () => {
   it('runs in WAL mode with synchronous=FULL', async () => {

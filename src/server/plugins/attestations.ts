@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VerificationError, isCustodyError } from '../../core/index.ts';
 import { prepareAttestation, provenanceGraph, type DigestRef, type NewAttestation, type PutResult } from '../../store/index.ts';
 import type { AppContext } from '../app.ts';
+import { attestationLogEntry } from '../log-service.ts';
 import { ApiError } from '../errors.ts';
 import { documentSchema, errorResponses, namespaceSchema, putResultSchema, summarySchema } from '../schemas.ts';
 
@@ -110,6 +111,8 @@ export function attestationsPlugin(app: FastifyInstance, { ctx }: { ctx: AppCont
         },
       ]);
       const puts = result!.attestations;
+      // Every accepted attestation goes into the transparency log (deduplicated there).
+      await ctx.transparencyLog?.append(records.map((r) => attestationLogEntry(namespace, r.id, r.predicateType)));
       for (const p of puts) ctx.metrics.ingested.inc({ namespace, result: p.created ? 'created' : 'existing' });
       const views = records.map((r, i) => putView(namespace, r, puts[i]!));
       if (batch) return reply.code(200).send({ results: views });
