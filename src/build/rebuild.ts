@@ -84,7 +84,7 @@ export interface RebuildOptions {
   verifierId?: string;
   verifierVersion?: Record<string, string>;
   resourceUri?: string;
-  /** Only bind recorded tools under these paths (default: any outside FORBIDDEN_TOOL_ROOTS). */
+  /** Only bind recorded tools under these paths, which override FORBIDDEN_TOOL_ROOTS (default: any path outside them). */
   allowedToolPrefixes?: readonly string[];
   /** Sandbox variations (reprotest-style). */
   uid?: number;
@@ -173,11 +173,18 @@ export function checkRecordedTools(tools: readonly string[], allowedPrefixes?: r
       throw new InputError('FILE_UNREADABLE', `the provenance needs tool ${tool}, which this rebuilder does not have`, { cause: e });
     }
     const under = (path: string, root: string): boolean => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
-    if (FORBIDDEN_TOOL_ROOTS.some((root) => under(real, root) || under(tool, root))) {
-      throw new InputError('PATH_INVALID', `the provenance asks to bind ${tool} into the sandbox; a rebuilder never exposes ${FORBIDDEN_TOOL_ROOTS.join(', ')}`);
+    if (allowedPrefixes !== undefined) {
+      // The operator named the tool paths: only those, and they override the built-in refusals.
+      if (!allowedPrefixes.some((p) => under(tool, p) && under(real, p))) {
+        throw new InputError('PATH_INVALID', `tool ${tool} is outside the allowed tool paths (${allowedPrefixes.join(', ')})`);
+      }
+      continue;
     }
-    if (allowedPrefixes !== undefined && !allowedPrefixes.some((p) => under(tool, p) && under(real, p))) {
-      throw new InputError('PATH_INVALID', `tool ${tool} is outside the allowed tool paths (${allowedPrefixes.join(', ')})`);
+    if (FORBIDDEN_TOOL_ROOTS.some((root) => under(real, root) || under(tool, root))) {
+      throw new InputError(
+        'PATH_INVALID',
+        `the provenance asks to bind ${tool} into the sandbox; without --allow-tool a rebuilder never exposes ${FORBIDDEN_TOOL_ROOTS.join(', ')}`,
+      );
     }
   }
 }

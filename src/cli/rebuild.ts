@@ -93,7 +93,7 @@ export function rebuildCommand(): Command {
       .option('-d, --out <dir>', 'where the VSA, the rebuild provenance, rebuilt products and diffoscope reports go', 'rebuild')
       .option('--originals <dir>', 'directory holding the original artifacts by subject name, for diffoscope (default: --source)')
       .option('--provenance-key <pem>', 'only rebuild a provenance signed by this public key')
-      .option('--allow-tool <prefix>', 'only bind recorded tools under this path; repeat for several (default: any path outside /root, /home, /etc, /var, /tmp, …)', collect)
+      .option('--allow-tool <prefix>', 'only bind recorded tools under this path (overrides the default refusal of /root, /home, /etc, /var, /tmp, …); repeat for several', collect)
       .option('--verifier-id <uri>', 'verifier.id of this rebuilder in the VSA', REBUILDER_ID)
       .option('--resource-uri <uri>', 'resourceUri of the VSA (default: source URI @ commit)')
       .option('--uid <n>', 'uid the step runs as inside the sandbox (a reprotest-style variation)', parsePositiveInt)

@@ -19,6 +19,8 @@ import { haveComponents, which } from '../support/components.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TYPESCRIPT = join(ROOT, 'node_modules', 'typescript');
+// The checkout may live under /tmp (CI clones anywhere): name the tool paths this rebuilder accepts.
+const ALLOW_TOOLS = ['--allow-tool', TYPESCRIPT, '--allow-tool', '/usr/bin'];
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const schema = (name: string): object => JSON.parse(readFileSync(join(ROOT, 'docs', 'schemas', name), 'utf8')) as object;
 const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
@@ -118,8 +120,8 @@ describe('custody run --provenance and custody rebuild', () => {
     const clone = join(dir.path, 'elsewhere', 'mirror');
     execFileSync('git', ['clone', '-q', repo, clone]);
     const [a, b] = await Promise.all([
-      custodyAsync(['rebuild', '--provenance', provenance, '--source', repo, '--key', key('rebuilder-a'), '--out', join(dir.path, 'rebuild-a'), '--verifier-id', 'https://rebuild.example/a', '--json']),
-      custodyAsync(['rebuild', '--provenance', provenance, '--git', clone, '--key', key('rebuilder-b'), '--out', join(dir.path, 'rebuild-b'), '--verifier-id', 'https://rebuild.example/b', '--uid', '4242', '--workdir', '/var/tmp/other/place', '--json']),
+      custodyAsync(['rebuild', '--provenance', provenance, ...ALLOW_TOOLS, '--source', repo, '--key', key('rebuilder-a'), '--out', join(dir.path, 'rebuild-a'), '--verifier-id', 'https://rebuild.example/a', '--json']),
+      custodyAsync(['rebuild', '--provenance', provenance, ...ALLOW_TOOLS, '--git', clone, '--key', key('rebuilder-b'), '--out', join(dir.path, 'rebuild-b'), '--verifier-id', 'https://rebuild.example/b', '--uid', '4242', '--workdir', '/var/tmp/other/place', '--json']),
     ]);
     assert.equal(a.status, 0, a.stderr);
     assert.equal(b.status, 0, b.stderr);
@@ -179,7 +181,7 @@ describe('custody run --provenance and custody rebuild', () => {
     const r = build(other);
     assert.equal(r.status, 0, r.stderr);
     const out = join(dir.path, 'rebuild-n');
-    const rb = custody(['rebuild', '--provenance', r.provenance, '--source', other, '--key', key('rebuilder-a'), '--out', out, '--json']);
+    const rb = custody(['rebuild', '--provenance', r.provenance, ...ALLOW_TOOLS, '--source', other, '--key', key('rebuilder-a'), '--out', out, '--json']);
     assert.equal(rb.status, 1, rb.stderr);
     assert.match(rb.stderr, /\[DIGEST_MISMATCH\]/);
     const report = JSON.parse(rb.stdout) as { result: string; subjects: { name: string; matches: boolean; report?: { text: string } }[] };

