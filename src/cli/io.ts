@@ -1,10 +1,8 @@
 // Command-line plumbing shared by every command: common flags, output (human or --json), one-line
 // errors with the right exit code, atomic file writes.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { InputError, isCustodyError } from '../core/index.ts';
+import { InputError, isCustodyError, writeFileAtomic as writeAtomic } from '../core/index.ts';
 
 export interface CommonOptions {
   json?: boolean;
@@ -32,25 +30,9 @@ export function output(options: CommonOptions, json: unknown, human: string | st
   }
 }
 
-/** Writes a file atomically: temp file in the same directory, fsync, rename. */
+/** Writes a file atomically (temp file, fsync, rename), with the given mode. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', mode);
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new InputError('FILE_UNREADABLE', `cannot write ${path} (${code})`, { cause: e });
-  }
+  writeAtomic(path, data, { mode });
 }
 
 export function readFileOrFail(path: string, what: string): Buffer {

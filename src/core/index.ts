@@ -20,6 +20,7 @@ export {
   parseDigestString,
 } from './digest.ts';
 export type { DigestAlgorithm, DigestSet } from './digest.ts';
+export { writeFileAtomic } from './atomic-file.ts';
 export { canonicalJson, canonicalJsonString, compareCodePoints, jcsString, jcsBytes, parseJson } from './canonical-json.ts';
 export {
   KEY_TYPES,

@@ -7,4 +7,3 @@ export type { CustodyTargetInfo, FetchedTarget, TufClientOptions } from './clien
 export { formatTufTime, parseTufTime, parseReferenceTime, parseDuration, addSeconds } from './tuf-time.ts';
 export { tufKey, tufKeyId, signMetadata, signedBytes, validSigners } from './tuf-keys.ts';
 export type { AnyMetadata } from './tuf-keys.ts';
-export { writeAtomic } from './atomic-file.ts';

@@ -22,10 +22,10 @@ import {
   VerificationError,
   canonicalJson,
   digestBytes,
+  writeFileAtomic,
   type PublicKey,
   type Signer,
 } from '../core/index.ts';
-import { writeAtomic } from './atomic-file.ts';
 import { formatTufTime } from './tuf-time.ts';
 import { metadataJson, primeSignedJson, signMetadata, signedBytes, signedJson, tufKey, tufKeyId, validSigners, type AnyMetadata } from './tuf-keys.ts';
 
@@ -355,10 +355,10 @@ export class TufRepository {
       const extra = role === 'root' ? this.previousRootKeyIds() : [];
       const usable = this.signers.filter((s) => keyIds.includes(tufKeyId(s.publicKey)) || extra.includes(tufKeyId(s.publicKey)));
       await signMetadata(md, dedupe(usable));
-      writeAtomic(this.stagedPath(role), serialize(md), { fsync: false });
+      writeFileAtomic(this.stagedPath(role), serialize(md), { fsync: false });
     }
     this.changed.clear();
-    writeAtomic(join(this.dir, 'repository.json'), `${JSON.stringify(this.state, null, 2)}\n`);
+    writeFileAtomic(join(this.dir, 'repository.json'), `${JSON.stringify(this.state, null, 2)}\n`);
   }
 
   // ---- keys and delegations --------------------------------------------------------------------
@@ -534,7 +534,7 @@ export class TufRepository {
     if (sha === undefined || digestBytes(content) !== sha) throw new InputError('INPUT_INVALID', `${path}: content does not match its sha256`);
     const { dir, base } = posix.parse(path);
     const file = join(this.dir, 'targets', dir, `${sha}.${base}`);
-    if (!existsSync(file)) writeAtomic(file, content, { fsync: false });
+    if (!existsSync(file)) writeFileAtomic(file, content, { fsync: false });
   }
 
   /** A target as a role holds it. */
@@ -593,7 +593,7 @@ export class TufRepository {
     const usable = dedupe(this.signers.filter((s) => keyIds.includes(tufKeyId(s.publicKey)) || extra.includes(tufKeyId(s.publicKey))));
     if (usable.length === 0) return [];
     await signMetadata(md, usable);
-    writeAtomic(this.stagedPath(role), serialize(md), { fsync: false });
+    writeFileAtomic(this.stagedPath(role), serialize(md), { fsync: false });
     return usable.map((s) => tufKeyId(s.publicKey));
   }
 
@@ -631,7 +631,7 @@ export class TufRepository {
         added.push(id);
       }
     }
-    writeAtomic(this.stagedPath(role), serialize(md), { fsync: false });
+    writeFileAtomic(this.stagedPath(role), serialize(md), { fsync: false });
     return added;
   }
 
@@ -713,15 +713,15 @@ export class TufRepository {
     let rootVersion = this.state.published.root;
     if (this.state.pending.includes('root')) {
       rootVersion = rootMd.signed.version;
-      writeAtomic(join(meta, `${rootVersion}.root.json`), serialize(rootMd));
-      writeAtomic(join(meta, 'root.json'), serialize(rootMd));
+      writeFileAtomic(join(meta, `${rootVersion}.root.json`), serialize(rootMd));
+      writeFileAtomic(join(meta, 'root.json'), serialize(rootMd));
     }
     const metaFiles: Record<string, { version: number }> = this.state.published.snapshot === 0 ? {} : { ...this.snapshotMeta() };
     const published: string[] = [];
     for (const role of this.state.pending) {
       if (role === 'root') continue;
       const md = this.load(role);
-      writeAtomic(join(meta, `${md.signed.version}.${role}.json`), serialize(md), { fsync: false });
+      writeFileAtomic(join(meta, `${md.signed.version}.${role}.json`), serialize(md), { fsync: false });
       metaFiles[`${role}.json`] = { version: md.signed.version };
       published.push(role);
     }
@@ -730,7 +730,7 @@ export class TufRepository {
     const snapshotVersion = this.state.published.snapshot + 1;
     const snapshotSigned = { _type: 'snapshot', spec_version: SPEC_VERSION, version: snapshotVersion, expires: this.expiresFor('snapshot', now), meta: metaFiles };
     const snapshotBytes = JSON.stringify({ signatures: await this.signOnlineRaw('snapshot', snapshotSigned), signed: snapshotSigned });
-    writeAtomic(join(meta, `${snapshotVersion}.snapshot.json`), snapshotBytes);
+    writeFileAtomic(join(meta, `${snapshotVersion}.snapshot.json`), snapshotBytes);
     // TUF spec §5.4: the timestamp pins the snapshot's version, length and hash.
     const timestampVersion = this.state.published.timestamp + 1;
     const timestamp = new Metadata(
@@ -742,12 +742,12 @@ export class TufRepository {
       }),
     );
     await this.signOnline('timestamp', timestamp);
-    writeAtomic(join(meta, 'timestamp.json'), serialize(timestamp));
+    writeFileAtomic(join(meta, 'timestamp.json'), serialize(timestamp));
     this.cache.delete('snapshot');
     this.rawSnapshotMeta = metaFiles;
     this.cache.set('timestamp', timestamp);
-    writeAtomic(this.stagedPath('snapshot'), snapshotBytes, { fsync: false });
-    writeAtomic(this.stagedPath('timestamp'), serialize(timestamp), { fsync: false });
+    writeFileAtomic(this.stagedPath('snapshot'), snapshotBytes, { fsync: false });
+    writeFileAtomic(this.stagedPath('timestamp'), serialize(timestamp), { fsync: false });
     this.state.published = { root: rootVersion, snapshot: snapshotVersion, timestamp: timestampVersion };
     this.state.pending = [];
     this.pendingSet = undefined;

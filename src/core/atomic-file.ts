@@ -1,11 +1,11 @@
-// Atomic file writes for repository metadata and fetched targets: a temp file in the same
-// directory, fsync, rename. A reader sees the old file or the new one, never half of one.
+// Atomic file writes: a temp file in the same directory, fsync, rename. A reader sees the old
+// file or the new one, never half of one; a failed write leaves no partial file behind.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../core/index.ts';
+import { InputError } from './errors.ts';
 
-export function writeAtomic(path: string, data: string | Uint8Array, options: { fsync?: boolean; mode?: number } = {}): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { fsync?: boolean; mode?: number } = {}): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
