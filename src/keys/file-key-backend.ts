@@ -1,7 +1,6 @@
 // Key backend over a directory of passphrase-encrypted key files (<dir>/<name>.key.json, mode
 // 0600, written atomically). Keys are decrypted once per signer and kept in memory.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   InputError,
@@ -9,7 +8,9 @@ import {
   generateKeyPair,
   loadPrivateKeyPem,
   publicKeyFromPem,
+  writeFileAtomic,
   type KeyType,
+  type PrivateKey,
   type PublicKey,
 } from '../core/index.ts';
 import { DEFAULT_SCRYPT, decryptKey, encryptKey, parseEncryptedKeyFile, type EncryptedKeyFile, type ScryptParams } from './encrypted-key-file.ts';
@@ -27,19 +28,6 @@ export interface FileKeyBackendOptions {
 const SUFFIX = '.key.json';
 
 /** Writes a file atomically (temp file in the same directory, fsync, rename) with mode 0600. */
-export function writeFileAtomic0600(path: string, data: string): void {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
-}
-
 /** Runs a synchronous body as a promise: a throw becomes a rejection. */
 function attempt<T>(fn: () => T): Promise<T> {
   try {
@@ -97,45 +85,34 @@ export class FileKeyBackend implements KeyBackend {
 
   create(spec: KeySpec): Promise<KeyInfo> {
     return attempt(() => {
-      const path = this.#path(spec.name);
-      const key = generateKeyPair(spec.type);
-      const file = encryptKey(
-        { name: spec.name, keyType: key.type, keyid: key.publicKey.keyid, publicKey: key.publicKey.pem, createdAt: this.#now().toISOString() },
-        key.keyObject,
-        this.#passphrase,
-        this.#scrypt,
-      );
-      // 'wx' semantics for the name: refuse to replace an existing key.
-      try {
-        closeSync(openSync(path, 'wx', 0o600));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError('KEY_EXISTS', `a key named '${spec.name}' exists`);
-        throw e;
-      }
-      writeFileAtomic0600(path, `${JSON.stringify(file, null, 2)}\n`);
-      return infoOf(file);
+      return this.#storeNew(spec.name, generateKeyPair(spec.type));
     });
+  }
+
+  /** Encrypts a new key into `<name>.key.json`; never replaces an existing key of that name. */
+  #storeNew(name: string, key: PrivateKey): KeyInfo {
+    const path = this.#path(name);
+    const file = encryptKey(
+      { name, keyType: key.type, keyid: key.publicKey.keyid, publicKey: key.publicKey.pem, createdAt: this.#now().toISOString() },
+      key.keyObject,
+      this.#passphrase,
+      this.#scrypt,
+    );
+    // 'wx' claims the name first, so two creators cannot both win; the content then goes in atomically.
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError('KEY_EXISTS', `a key named '${name}' exists`);
+      throw e;
+    }
+    writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    return infoOf(file);
   }
 
   /** Imports an existing private key (PEM) into the directory, encrypted. */
   import(name: string, pem: string, pemPassphrase?: string): Promise<KeyInfo> {
     return attempt(() => {
-      const key = loadPrivateKeyPem(pem, pemPassphrase);
-      const path = this.#path(name);
-      const file = encryptKey(
-        { name, keyType: key.type, keyid: key.publicKey.keyid, publicKey: key.publicKey.pem, createdAt: this.#now().toISOString() },
-        key.keyObject,
-        this.#passphrase,
-        this.#scrypt,
-      );
-      try {
-        closeSync(openSync(path, 'wx', 0o600));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError('KEY_EXISTS', `a key named '${name}' exists`);
-        throw e;
-      }
-      writeFileAtomic0600(path, `${JSON.stringify(file, null, 2)}\n`);
-      return infoOf(file);
+      return this.#storeNew(name, loadPrivateKeyPem(pem, pemPassphrase));
     });
   }
 
@@ -197,7 +174,7 @@ export class FileKeyBackend implements KeyBackend {
       this.#signers.delete(name);
       if (file.revokedAt !== undefined) return infoOf(file);
       const updated: EncryptedKeyFile = { ...file, revokedAt: at.toISOString() };
-      writeFileAtomic0600(this.#path(name), `${JSON.stringify(updated, null, 2)}\n`);
+      writeFileAtomic(this.#path(name), `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o600 });
       return infoOf(updated);
     });
   }

@@ -9,7 +9,7 @@ export {
 } from './file-keys.ts';
 export { isKeyName } from './key-backend.ts';
 export type { BackendSigner, DigestHash, KeyBackend, KeyInfo, KeySpec } from './key-backend.ts';
-export { FileKeyBackend, writeFileAtomic0600 } from './file-key-backend.ts';
+export { FileKeyBackend } from './file-key-backend.ts';
 export type { FileKeyBackendOptions } from './file-key-backend.ts';
 export { ENCRYPTED_KEY_FORMAT, DEFAULT_SCRYPT, encryptKey, decryptKey, parseEncryptedKeyFile } from './encrypted-key-file.ts';
 export type { EncryptedKeyFile, ScryptParams } from './encrypted-key-file.ts';
