@@ -2,7 +2,8 @@
 // (deduplication), how far that index reaches, and — on PostgreSQL, where several servers share
 // one log — the queue of entries waiting for the one sequencer and the sequencer lock.
 // Tables: migration 2 (sqlite-migrations.ts, postgres-migrations.ts).
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { inTransaction, openDurableSqlite } from './connections.ts';
 import pg from 'pg';
 
 export interface QueuedEntry {
@@ -36,10 +37,7 @@ export class SqliteLogState implements LogState {
   readonly #db: DatabaseSync;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec('PRAGMA busy_timeout = 10000');
-    this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL');
+    this.#db = openDurableSqlite(path);
   }
 
   lookup(leafHashes: readonly Uint8Array[]): Promise<Map<string, number>> {
@@ -122,22 +120,18 @@ export class PostgresLogState implements LogState {
   }
 
   async record(leaves: readonly { leafHash: Uint8Array; index: number }[], indexedSize: number, dequeued: readonly number[] = []): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('INSERT INTO tlog_leaves (leaf_hash, idx) SELECT * FROM unnest($1::bytea[], $2::int8[]) ON CONFLICT DO NOTHING', [
-        leaves.map((l) => Buffer.from(l.leafHash)),
-        leaves.map((l) => l.index),
-      ]);
-      await client.query('UPDATE tlog_state SET indexed_size = GREATEST(indexed_size, $1) WHERE id = 1', [indexedSize]);
-      if (dequeued.length > 0) await client.query('DELETE FROM tlog_queue WHERE id = ANY($1::int8[])', [dequeued]);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    await inTransaction(
+      this.#pool,
+      async (client) => {
+        await client.query('INSERT INTO tlog_leaves (leaf_hash, idx) SELECT * FROM unnest($1::bytea[], $2::int8[]) ON CONFLICT DO NOTHING', [
+          leaves.map((l) => Buffer.from(l.leafHash)),
+          leaves.map((l) => l.index),
+        ]);
+        await client.query('UPDATE tlog_state SET indexed_size = GREATEST(indexed_size, $1) WHERE id = 1', [indexedSize]);
+        if (dequeued.length > 0) await client.query('DELETE FROM tlog_queue WHERE id = ANY($1::int8[])', [dequeued]);
+      },
+      1,
+    );
   }
 
   async indexedSize(): Promise<number> {

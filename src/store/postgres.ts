@@ -3,6 +3,7 @@
 // extended under a row lock on audit_head, so concurrent servers append one after another.
 import pg from 'pg';
 import { chainEntries } from './audit-chain.ts';
+import { inTransaction } from './connections.ts';
 import { uniqueDigestRefs } from './ingest.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import {
@@ -51,7 +52,6 @@ export interface PostgresStoreOptions {
 // Arbitrary constant naming the migration lock (pg_advisory_xact_lock takes a bigint).
 const MIGRATION_LOCK = 0x637573746f6479n;
 // Deadlock and serialization failures are retried: the transaction did nothing.
-const RETRYABLE = new Set(['40P01', '40001']);
 
 type Client = pg.PoolClient;
 
@@ -73,23 +73,8 @@ export class PostgresStore implements Store {
     return result.rows;
   }
 
-  async #transaction<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.#pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        const code = (e as { code?: unknown }).code;
-        if (attempt < 3 && typeof code === 'string' && RETRYABLE.has(code)) continue;
-        throw e;
-      } finally {
-        client.release();
-      }
-    }
+  #transaction<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn);
   }
 
   migrate(): Promise<MigrationReport> {

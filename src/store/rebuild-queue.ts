@@ -3,7 +3,8 @@
 // job under a lease and completes it with the VSA it stored. On PostgreSQL, rebuilders on many
 // machines share the work through `FOR UPDATE SKIP LOCKED`; SQLite (embedded) has one writer.
 // Tables: migration 3 (sqlite-migrations.ts, postgres-migrations.ts).
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { inTransaction, openDurableSqlite } from './connections.ts';
 import pg from 'pg';
 
 export interface RebuildJobInput {
@@ -92,10 +93,7 @@ export class SqliteRebuildQueue implements RebuildQueue {
   readonly #db: DatabaseSync;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec('PRAGMA busy_timeout = 10000');
-    this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL');
+    this.#db = openDurableSqlite(path);
   }
 
   #tx<T>(fn: () => T): Promise<T> {
@@ -165,19 +163,8 @@ export class PostgresRebuildQueue implements RebuildQueue {
     this.#pool.on('error', () => undefined);
   }
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+  #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn, 1);
   }
 
   async #get(c: pg.PoolClient | pg.Pool, id: number): Promise<RebuildJob | undefined> {

@@ -1,7 +1,8 @@
 // The signing service's state in the database: sign-then-verify verification jobs and revoked
 // signatures. Several servers on PostgreSQL share it; a job is claimed with FOR UPDATE SKIP LOCKED
 // so only one server decides it. Tables: migration 4 (sqlite-migrations.ts, postgres-migrations.ts).
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { openDurableSqlite } from './connections.ts';
 import pg from 'pg';
 
 export type SigningJobStatus = 'pending' | 'passed' | 'failed';
@@ -122,10 +123,7 @@ export class SqliteSigningState implements SigningState {
   readonly #db: DatabaseSync;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec('PRAGMA busy_timeout = 10000');
-    this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL');
+    this.#db = openDurableSqlite(path);
   }
 
   addJob(job: SigningJob): Promise<void> {

@@ -3,8 +3,10 @@
 // acknowledges it.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync} from 'node:sqlite';
+import { type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { chainEntries } from './audit-chain.ts';
+import { openDurableSqlite } from './connections.ts';
 import { uniqueDigestRefs } from './ingest.ts';
 import {
   ATTESTATION_INSERT_COLUMNS,
@@ -70,12 +72,8 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     // The directory holds token hashes and the audit log: owner only.
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-    this.#db = new DatabaseSync(options.path, { enableForeignKeyConstraints: true });
+    this.#db = openDurableSqlite(options.path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
     this.#migrations = options.migrations ?? SQLITE_MIGRATIONS;
-    // Durability: WAL + FULL fsyncs the WAL at every commit (https://sqlite.org/pragma.html#pragma_synchronous).
-    this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL');
   }
 
   #stmt(sql: string): StatementSync {
