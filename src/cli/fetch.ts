@@ -4,37 +4,17 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { PolicyError, isCustodyError } from '../core/index.ts';
+import { PolicyError } from '../core/index.ts';
+import { failedRuleSummaries } from '../policy/index.ts';
 import { TufClient, parseReferenceTime } from '../tuf/index.ts';
 import { collect, common, output, parsePositiveInt, type CommonOptions } from './io.ts';
-import { runPolicyVerify } from './verify-policy.ts';
+import { verifyPolicyFiles } from './verify-policy.ts';
 
 export interface PolicyGateOptions {
   policy?: string[];
   policyKey?: string[];
   policyThreshold?: number;
   allowUnsignedPolicy?: boolean;
-}
-
-interface VerdictJson {
-  passed?: boolean;
-  issues?: { severity?: string; code?: string; step?: string; rule?: string; reason?: string }[];
-}
-
-/** One line per failed rule: `[step / rule] CODE: reason`. */
-function failedRules(json: string): string[] {
-  let verdict: VerdictJson;
-  try {
-    verdict = JSON.parse(json) as VerdictJson;
-  } catch {
-    return [];
-  }
-  return (verdict.issues ?? [])
-    .filter((i) => i.severity === 'error')
-    .map((i) => {
-      const where = [i.step, i.rule].filter((x) => x !== undefined).join(' / ');
-      return `${where === '' ? '' : `[${where}] `}${i.code ?? 'FAILED'}: ${i.reason ?? 'failed'}`;
-    });
 }
 
 /**
@@ -44,29 +24,20 @@ function failedRules(json: string): string[] {
 export async function checkPolicies(options: PolicyGateOptions, subject: string, attestationsDir: string, at?: Date, code: 'POLICY_FAILED' | 'ADMISSION_DENIED' = 'POLICY_FAILED'): Promise<string[]> {
   const passed: string[] = [];
   for (const policy of options.policy ?? []) {
-    let report = '';
-    try {
-      await runPolicyVerify(
-        {
-          policy,
-          ...(options.policyKey === undefined ? {} : { policyKey: options.policyKey }),
-          policyThreshold: options.policyThreshold ?? 1,
-          ...(options.allowUnsignedPolicy === true ? { allowUnsignedPolicy: true } : {}),
-          subject,
-          attestations: attestationsDir,
-          json: true,
-          ...(at === undefined ? {} : { at: at.toISOString() }),
-        },
-        (text) => (report += text),
-      );
-      passed.push(policy);
-    } catch (e) {
-      if (isCustodyError(e) && e.code === 'POLICY_FAILED') {
-        const rules = failedRules(report);
-        throw new PolicyError(code, `${basename(subject)} fails policy ${basename(policy)}: ${rules.length > 0 ? rules.join('; ') : e.message}`, { cause: e });
-      }
-      throw e;
+    const { verdict } = await verifyPolicyFiles({
+      policy,
+      ...(options.policyKey === undefined ? {} : { policyKey: options.policyKey }),
+      policyThreshold: options.policyThreshold ?? 1,
+      ...(options.allowUnsignedPolicy === true ? { allowUnsignedPolicy: true } : {}),
+      subject,
+      attestations: attestationsDir,
+      ...(at === undefined ? {} : { at: at.toISOString() }),
+    });
+    if (!verdict.passed) {
+      const rules = failedRuleSummaries(verdict);
+      throw new PolicyError(code, `${basename(subject)} fails policy ${basename(policy)}: ${rules.length > 0 ? rules.join('; ') : 'the policy is not satisfied'}`);
     }
+    passed.push(policy);
   }
   return passed;
 }

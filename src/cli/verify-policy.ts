@@ -220,8 +220,8 @@ const toStdout: ReportSink = (text) => {
   process.stdout.write(text);
 };
 
-/** Runs policy verification; prints the report; throws PolicyError POLICY_FAILED when it fails. */
-export async function runPolicyVerify(options: PolicyVerifyOptions, print: ReportSink = toStdout): Promise<PolicyVerifyResult> {
+/** Loads the policy, subject and attestations, evaluates, writes the VSA when asked; prints nothing. */
+export async function verifyPolicyFiles(options: PolicyVerifyOptions): Promise<PolicyVerifyResult> {
   if (options.policy === undefined || options.subject === undefined) throw new InputError('USAGE', 'policy verification needs --policy and --subject');
   if (options.vsaOut !== undefined && options.vsaKey === undefined) throw new InputError('USAGE', '--vsa-out needs --vsa-key');
   const now = parseAt(options.at);
@@ -243,6 +243,12 @@ export async function runPolicyVerify(options: PolicyVerifyOptions, print: Repor
     { artifactDigest, now },
   );
   await writeVsa(verdict, options);
+  return { verdict, skipped };
+}
+
+/** Runs policy verification; prints the report; throws PolicyError POLICY_FAILED when it fails. */
+export async function runPolicyVerify(options: PolicyVerifyOptions, print: ReportSink = toStdout): Promise<PolicyVerifyResult> {
+  const { verdict, skipped } = await verifyPolicyFiles(options);
   print(options.json === true ? `${JSON.stringify({ ...verdict, skipped }, null, 2)}\n` : `${humanReport(verdict, options.subject, skipped).join('\n')}\n`);
   if (!verdict.passed) {
     throw new PolicyError('POLICY_FAILED', `${options.subject} does not satisfy the policy (${verdict.issues.filter((i) => i.severity === 'error').length} error(s))`);

@@ -49,6 +49,7 @@ export {
   STANDARD_PREDICATES,
   createCelRuntime,
   evaluatePolicy,
+  failedRuleSummaries,
   jsonToCel,
   makeVsa,
   openSignedPolicy,

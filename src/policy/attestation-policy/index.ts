@@ -16,4 +16,5 @@ export { evaluatePolicy } from './evaluate.ts';
 export type { EvaluateOptions, PolicyInput, PolicyTrust } from './evaluate.ts';
 export { makeVsa } from './vsa.ts';
 export type { VsaOptions } from './vsa.ts';
+export { failedRuleSummaries } from './verdict.ts';
 export type { AttestationReport, CheckReport, Issue, IssueCode, RuleReport, Verdict } from './verdict.ts';

@@ -104,3 +104,13 @@ export interface Verdict {
   readonly attestations: readonly AttestationReport[];
   readonly issues: readonly Issue[];
 }
+
+/** One line per failing issue, `[step / rule] CODE: reason`: what a refusal names. */
+export function failedRuleSummaries(verdict: Pick<Verdict, 'issues'>): string[] {
+  return verdict.issues
+    .filter((i) => i.severity === 'error')
+    .map((i) => {
+      const where = [i.step, i.rule].filter((x) => x !== undefined).join(' / ');
+      return `${where === '' ? '' : `[${where}] `}${i.code}: ${i.reason}`;
+    });
+}

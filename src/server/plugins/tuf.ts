@@ -6,7 +6,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PolicyError, decodeBase64, digestSetOfBytes, parseEnvelope, type DigestSet } from '../../core/index.ts';
-import { evaluatePolicy, type AttestationInput, type PolicyInput, type PolicyTrust } from '../../policy/index.ts';
+import { evaluatePolicy, failedRuleSummaries, type AttestationInput, type PolicyInput, type PolicyTrust } from '../../policy/index.ts';
 import type { TufRepository } from '../../tuf/index.ts';
 
 export interface TufServerConfig {
@@ -48,11 +48,7 @@ function admit(config: TufServerConfig, digest: DigestSet, attestations: readonl
   const failed: string[] = [];
   for (const p of config.policies) {
     const verdict = evaluatePolicy(p.input, attestations, config.trust, { artifactDigest: digest, now: config.now() });
-    if (verdict.passed) continue;
-    for (const i of verdict.issues.filter((x) => x.severity === 'error')) {
-      const where = [i.step, i.rule].filter((x) => x !== undefined).join(' / ');
-      failed.push(`${p.name}: ${where === '' ? '' : `[${where}] `}${i.code}: ${i.reason}`);
-    }
+    if (!verdict.passed) failed.push(...failedRuleSummaries(verdict).map((line) => `${p.name}: ${line}`));
   }
   if (failed.length > 0) throw new PolicyError('ADMISSION_DENIED', `${path} refused: ${failed.join('; ')}`);
 }
