@@ -71,7 +71,7 @@ describe('custody repo and custody fetch', () => {
       const refused = k('refused.tgz');
       r = await custodyAsync(['fetch', 'apps/app.tgz', '--repo', srv.url, '--root', join(repo, 'metadata', '1.root.json'), '--out', refused, '--policy', k('strict.json'), '--policy-key', k('owner.pub')]);
       assert.equal(r.status, 1);
-      assert.match(assertOneLineError(r), /fails policy strict\.json/);
+      assert.match(assertOneLineError(r), /fails policy strict\.json: \[build \/ rule 1\] RULE_FAILED/);
       assert.equal(existsSync(refused), false);
       r = await custodyAsync(['fetch', 'apps/missing.tgz', '--repo', srv.url, '--root', join(repo, 'metadata', '1.root.json'), '--out', k('m')]);
       assert.equal(r.status, 1);
