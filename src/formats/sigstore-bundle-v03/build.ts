@@ -4,6 +4,11 @@ import { SIGSTORE_BUNDLE_V03_MEDIA_TYPE, type BundleTlogEntry, type SigstoreBund
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
+/** A key-based bundle's verification material: the key hint and the log entries, no timestamps. */
+function keyMaterial(hint: string, tlogEntries: readonly BundleTlogEntry[] = []): SigstoreBundleV03['verificationMaterial'] {
+  return { publicKey: { hint }, tlogEntries: [...tlogEntries], timestampVerificationData: { rfc3161Timestamps: [] } };
+}
+
 export interface MessageSignatureBundleInput {
   /** The artifact digest that was signed. */
   readonly digest: Uint8Array;
@@ -17,11 +22,7 @@ export interface MessageSignatureBundleInput {
 export function buildMessageSignatureBundle(input: MessageSignatureBundleInput): SigstoreBundleV03 {
   return {
     mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: {
-      publicKey: { hint: input.hint },
-      tlogEntries: [...(input.tlogEntries ?? [])],
-      timestampVerificationData: { rfc3161Timestamps: [] },
-    },
+    verificationMaterial: keyMaterial(input.hint, input.tlogEntries),
     messageSignature: {
       messageDigest: { algorithm: input.hash === 'sha256' ? 'SHA2_256' : 'SHA2_384', digest: b64(input.digest) },
       signature: b64(input.signature),
@@ -39,11 +40,7 @@ export interface DsseBundleInput {
 export function buildDsseBundle(input: DsseBundleInput): SigstoreBundleV03 {
   return {
     mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: {
-      publicKey: { hint: input.hint },
-      tlogEntries: [...(input.tlogEntries ?? [])],
-      timestampVerificationData: { rfc3161Timestamps: [] },
-    },
+    verificationMaterial: keyMaterial(input.hint, input.tlogEntries),
     dsseEnvelope: {
       payloadType: input.envelope.payloadType,
       payload: input.envelope.payload,
