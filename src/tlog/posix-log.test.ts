@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,6 +92,13 @@ describe('posix-log', () => {
       await assert.rejects(appendToPosixLog({ ...opts(dir), key: other }, [entry(4)]), code('LOG_LOCKED'));
       writeFileSync(join(dir, '.lock'), '2147483646\n');
       assert.equal((await appendToPosixLog({ ...opts(dir), key: other }, [entry(4)])).checkpoint.size, 5);
+      // Regression (CI): a writer killed between creating the lock and writing its pid left an
+      // empty lock that blocked the log for good. Such a lock has no holder and is taken over,
+      // and the lock no longer appears without its pid.
+      writeFileSync(join(dir, '.lock'), '');
+      assert.equal((await appendToPosixLog({ ...opts(dir), key: other }, [entry(5)])).checkpoint.size, 6);
+      assert.equal(existsSync(join(dir, '.lock')), false);
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.lock')), []);
     });
   });
 

@@ -2,7 +2,7 @@
 // web server can serve. Appends (tiles first, then the checkpoint, every file written atomically
 // and fsynced), reads, and full verification by re-deriving every tile from the entry bundles.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError, VerificationError } from '../core/index.ts';
 import type { Checkpoint, OpenCheckpointOptions, OpenedCheckpoint } from './checkpoint.ts';
@@ -128,23 +128,33 @@ async function lockLog(dir: string): Promise<() => Promise<void>> {
 
 async function lockLogFile(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o644);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      return () => unlink(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  // The lock appears with its pid already in it: the pid goes into a private file that is then
+  // hard-linked into place, which fails if the lock exists. Creating the lock and then writing
+  // the pid would leave an empty lock behind a process killed in between, and nobody could tell
+  // whether its holder was alive.
+  const mine = join(dir, `${LOCK_FILE}.${process.pid}.${randomBytes(6).toString('hex')}`);
+  await writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await link(mine, path);
+        return () => unlink(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const text = (await readFile(path, 'utf8').catch(() => '')).trim();
+      const holder = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : undefined;
+      // A lock without a pid was left by an older custody killed half-way: nobody holds it.
+      if (holder === undefined || !processAlive(holder)) {
+        await unlink(path).catch(() => undefined); // the holder died: take the lock over
+        continue;
+      }
+      throw new InputError('LOG_LOCKED', `log directory ${dir} is locked by process ${holder} (${path}); wait for it, or stop it`);
     }
-    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (Number.isSafeInteger(holder) && holder > 0 && !processAlive(holder)) {
-      await unlink(path).catch(() => undefined); // the holder died: take the lock over
-      continue;
-    }
-    throw new InputError('LOG_LOCKED', `log directory ${dir} is locked by process ${Number.isNaN(holder) ? '?' : holder} (${path})`);
+    throw new InputError('LOG_LOCKED', `could not lock log directory ${dir}`);
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
-  throw new InputError('LOG_LOCKED', `could not lock log directory ${dir}`);
 }
 
 function processAlive(pid: number): boolean {
