@@ -2,15 +2,55 @@
 // the ecosystem's own version order, withdrawn records ignored, aliases merged into one finding,
 // severity from CVSS vectors (or the database's own rating when no vector is given).
 import type { OsvRecord } from '../formats/index.ts';
-import { indexName, packageKeyOfPurl } from './ecosystems.ts';
-import { evaluateAffected } from './range-match.ts';
+import { indexName, packageKeyOfPurl, type PackageKey } from './ecosystems.ts';
+import { compileAffected, evaluateCompiled, matchEntry, ParsedVersion, type CompiledAffected, type MatchEntry } from './range-match.ts';
 import { scoreCvss, type CvssScore, type SeverityRating } from './severity.ts';
 
-/** Where advisories come from: the SQLite index, or an in-memory set in tests and benchmarks. */
+/** One advisory as matching needs it for one package: its id, withdrawal and that package's entries. */
+export interface PackageAdvisory {
+  id: string;
+  withdrawn: string | undefined;
+  /** The record's `affected` entries for this package (ecosystem base + index name), compiled. */
+  affected: readonly CompiledAffected[];
+}
+
+/**
+ * Where advisories come from: the SQLite index, or an in-memory set in tests and benchmarks.
+ * Matching needs only each package's `affected` entries; full records are read for hits only.
+ */
 export interface AdvisorySource {
-  candidates(ecosystem: string, name: string): OsvRecord[];
-  /** Optional: load many packages' records at once before the per-component lookups. */
+  /** Advisories naming this package (ecosystem with or without a ':' suffix, name as published). */
+  advisoriesFor(ecosystem: string, name: string): readonly PackageAdvisory[];
+  /** The full records of these ids (those that exist). */
+  records(ids: readonly string[]): ReadonlyMap<string, OsvRecord>;
+  /** Optional: load many packages' advisories at once before the per-component lookups. */
   prefetch?(keys: readonly { ecosystem: string; name: string }[]): void;
+}
+
+/** `ecosystem base \0 index name`: the key advisories are stored and looked up under. */
+export function packageIndexKey(ecosystem: string, name: string): string {
+  const colon = ecosystem.indexOf(':');
+  const base = colon < 0 ? ecosystem : ecosystem.slice(0, colon);
+  return `${base}\u0000${indexName(base, name)}`;
+}
+
+/** A record's `affected` entries (with a package), reduced to what matching needs, by package index key. */
+export function affectedByPackage(record: OsvRecord): Map<string, MatchEntry[]> {
+  const by = new Map<string, MatchEntry[]>();
+  for (const a of record.affected) {
+    if (a.package === undefined) continue;
+    const k = packageIndexKey(a.package.ecosystem, a.package.name);
+    const entry = matchEntry({ ...a, package: a.package });
+    const list = by.get(k);
+    if (list === undefined) by.set(k, [entry]);
+    else list.push(entry);
+  }
+  return by;
+}
+
+/** Compiles one package's entries of a record. */
+export function packageAdvisory(id: string, withdrawn: string | undefined, entries: readonly MatchEntry[]): PackageAdvisory {
+  return { id, withdrawn, affected: entries.map(compileAffected) };
 }
 
 export interface ScanComponent {
@@ -60,14 +100,13 @@ export interface MatchResult {
 
 const DB_RATING: Record<string, SeverityRating> = { CRITICAL: 'critical', HIGH: 'high', MODERATE: 'medium', MEDIUM: 'medium', LOW: 'low' };
 
-function ecosystemMatches(advisory: string, component: string): boolean {
-  if (advisory === component) return true;
-  const a = advisory.indexOf(':');
-  const c = component.indexOf(':');
-  if (a < 0 && c < 0) return false;
+function ecosystemMatches(advisory: CompiledAffected, component: string, componentBase: string): boolean {
+  if (advisory.ecosystem === component) return true;
   // "Debian" (no release) applies to every release; a component without a release matches any.
-  if (a >= 0 && c >= 0) return false;
-  return (a < 0 ? advisory : advisory.slice(0, a)) === (c < 0 ? component : component.slice(0, c));
+  const a = advisory.ecosystem !== advisory.baseEcosystem;
+  const c = component !== componentBase;
+  if (a === c) return false;
+  return advisory.baseEcosystem === componentBase;
 }
 
 function severityOf(records: OsvRecord[], warnings: string[]): { severity: FindingSeverity; cvss: CvssScore[] } {
@@ -97,6 +136,7 @@ function severityOf(records: OsvRecord[], warnings: string[]): { severity: Findi
 
 /** Groups records that name each other (ids and aliases) into one vulnerability. */
 function mergeAliases(records: OsvRecord[]): OsvRecord[][] {
+  if (records.length === 1) return [records];
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;
@@ -121,49 +161,76 @@ function mergeAliases(records: OsvRecord[]): OsvRecord[][] {
   return [...groups.values()];
 }
 
+interface Hit {
+  component: ScanComponent;
+  ecosystem: string;
+  /** Matching records and the fixed versions of the ranges that matched. */
+  records: Map<string, string[]>;
+}
+
+/** Step 1 for one component: which advisories' ranges include its version (no full records). */
+function matchOne(source: AdvisorySource, component: ScanComponent, key: PackageKey, nowIso: string, warnings: string[]): Hit | undefined {
+  const candidates = source.advisoriesFor(key.ecosystem, key.name);
+  if (candidates.length === 0) return undefined;
+  const colon = key.ecosystem.indexOf(':');
+  const base = colon < 0 ? key.ecosystem : key.ecosystem.slice(0, colon);
+  const version = new ParsedVersion(key.version);
+  let hit: Hit | undefined;
+  for (const advisory of candidates) {
+    // OSV "withdrawn": the record is no longer valid from that time on.
+    if (advisory.withdrawn !== undefined && advisory.withdrawn <= nowIso) continue;
+    let fixes: string[] | undefined;
+    for (const a of advisory.affected) {
+      if (a.name !== key.name || !ecosystemMatches(a, key.ecosystem, base)) continue;
+      const verdict = evaluateCompiled(version, a);
+      if (verdict.unparsable > 0) warnings.push(`${advisory.id}: a range of ${a.name} could not be compared with ${key.version}`);
+      if (verdict.affected) (fixes ??= []).push(...verdict.fixed);
+    }
+    if (fixes !== undefined) {
+      hit ??= { component, ecosystem: key.ecosystem, records: new Map() };
+      hit.records.set(advisory.id, fixes);
+    }
+  }
+  return hit;
+}
+
 export function matchComponents(source: AdvisorySource, components: readonly ScanComponent[], now = new Date()): MatchResult {
   const result: MatchResult = { findings: [], notScanned: [], warnings: [] };
   const nowIso = now.toISOString();
   const keys = components.map((c) => (c.purl === undefined ? undefined : packageKeyOfPurl(c.purl)));
   source.prefetch?.(keys.filter((k) => k !== undefined));
-  for (const [i, component] of components.entries()) {
+  // Step 1: ranges only (no full records).
+  const hits: Hit[] = [];
+  for (let i = 0; i < components.length; i++) {
+    const component = components[i]!;
     const key = keys[i];
     if (key === undefined) {
       result.notScanned.push(component);
       continue;
     }
-    const hits: OsvRecord[] = [];
-    const fixed = new Map<string, string[]>();
-    for (const record of source.candidates(key.ecosystem, key.name)) {
-      // OSV "withdrawn": the record is no longer valid from that time on.
-      if (record.withdrawn !== undefined && record.withdrawn <= nowIso) continue;
-      let affected = false;
-      const fixes: string[] = [];
-      for (const a of record.affected) {
-        if (a.package === undefined || !ecosystemMatches(a.package.ecosystem, key.ecosystem)) continue;
-        if (indexName(a.package.ecosystem, a.package.name) !== key.name) continue;
-        const verdict = evaluateAffected(key.version, a, a.package.ecosystem);
-        if (verdict.unparsable > 0) result.warnings.push(`${record.id}: a range of ${a.package.name} could not be compared with ${key.version}`);
-        if (verdict.affected) {
-          affected = true;
-          fixes.push(...verdict.fixed);
-        }
+    const hit = matchOne(source, component, key, nowIso, result.warnings);
+    if (hit !== undefined) hits.push(hit);
+  }
+  // Step 2: the full records of the hits, for aliases, severity and references.
+  const records = source.records([...new Set(hits.flatMap((h) => [...h.records.keys()]))]);
+  for (const { component, ecosystem, records: fixed } of hits) {
+    const matched = [...fixed.keys()].map((id) => records.get(id)).filter((r) => r !== undefined);
+    for (const group of mergeAliases(matched)) {
+      const idSet = new Set<string>();
+      let primary = group[0]!.id;
+      for (const r of group) {
+        idSet.add(r.id);
+        for (const a of r.aliases) idSet.add(a);
+        if (r.id < primary) primary = r.id;
       }
-      if (affected) {
-        hits.push(record);
-        fixed.set(record.id, fixes);
-      }
-    }
-    for (const group of mergeAliases(hits)) {
-      const ids = [...new Set(group.flatMap((r) => [r.id, ...r.aliases]))].sort();
-      const primary = [...group].map((r) => r.id).sort()[0]!;
+      const ids = [...idSet].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const { severity, cvss } = severityOf(group, result.warnings);
       const summary = group.map((r) => r.summary).find((s) => s !== undefined && s !== '');
       result.findings.push({
         id: primary,
         aliases: ids.filter((i) => i !== primary),
         component,
-        ecosystem: key.ecosystem,
+        ecosystem,
         ...(summary !== undefined ? { summary } : {}),
         severity,
         cvss,
@@ -178,22 +245,31 @@ export function matchComponents(source: AdvisorySource, components: readonly Sca
 
 /** An in-memory advisory source (tests, benchmarks, a one-off scan of a few files). */
 export class MemoryAdvisories implements AdvisorySource {
-  readonly #by = new Map<string, OsvRecord[]>();
+  readonly #by = new Map<string, PackageAdvisory[]>();
+  readonly #records = new Map<string, OsvRecord>();
 
   constructor(records: Iterable<OsvRecord>) {
     for (const r of records) {
-      const keys = new Set<string>();
-      for (const a of r.affected) {
-        if (a.package === undefined) continue;
-        const eco = a.package.ecosystem.split(':')[0]!;
-        keys.add(`${eco}\u0000${indexName(eco, a.package.name)}`);
+      this.#records.set(r.id, r);
+      for (const [k, entries] of affectedByPackage(r)) {
+        const list = this.#by.get(k);
+        const p = packageAdvisory(r.id, r.withdrawn, entries);
+        if (list === undefined) this.#by.set(k, [p]);
+        else list.push(p);
       }
-      for (const k of keys) this.#by.set(k, [...(this.#by.get(k) ?? []), r]);
     }
   }
 
-  candidates(ecosystem: string, name: string): OsvRecord[] {
-    const eco = ecosystem.split(':')[0]!;
-    return this.#by.get(`${eco}\u0000${indexName(eco, name)}`) ?? [];
+  advisoriesFor(ecosystem: string, name: string): readonly PackageAdvisory[] {
+    return this.#by.get(packageIndexKey(ecosystem, name)) ?? [];
+  }
+
+  records(ids: readonly string[]): ReadonlyMap<string, OsvRecord> {
+    const out = new Map<string, OsvRecord>();
+    for (const id of ids) {
+      const r = this.#records.get(id);
+      if (r !== undefined) out.set(id, r);
+    }
+    return out;
   }
 }

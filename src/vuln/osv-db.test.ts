@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { deflateRawSync } from 'node:zlib';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { InputError } from '../core/index.ts';
 import { parseOsvRecord } from '../formats/index.ts';
+import { matchComponents } from './match.ts';
 import { OsvDatabase } from './osv-db.ts';
 import { readZip } from './zip-reader.ts';
 
@@ -106,7 +108,7 @@ describe('OsvDatabase', () => {
       // 12 test records, one invalid, two repeating an id with the same `modified`; 3 zip entries, one bad.
       assert.deepEqual([report.imported, report.unchanged, report.skipped], [11, 2, 3]);
       assert.equal(report.warnings.length, 3);
-      assert.deepEqual(db.candidates('npm', 'pkg').map((r) => r.id).sort(), ['TEST-1', 'TEST-2']);
+      assert.deepEqual(db.advisoriesFor('npm', 'pkg').map((r) => r.id).sort(), ['TEST-1', 'TEST-2']);
       const status = db.status();
       assert.equal(status.advisories, 11);
       assert.equal(status.ecosystems['npm'], 2);
@@ -115,6 +117,41 @@ describe('OsvDatabase', () => {
       assert.deepEqual([again.imported, again.unchanged], [1, 1]);
       assert.deepEqual(db.get('TEST-1')!.affected[0]!.ranges[0]!.events, [{ introduced: '0' }, { fixed: '9.0.0' }]);
       db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('matches from per-package rows, also in an index written by the first release (migrated on open)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'custody-osv-'));
+    try {
+      const record = parseOsvRecord({
+        id: 'TEST-OLD', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2024-9'],
+        affected: [
+          { package: { ecosystem: 'npm', name: 'a' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }] },
+          { package: { ecosystem: 'npm', name: 'b' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '2.0.0' }, { fixed: '2.1.0' }] }] },
+        ],
+      });
+      // The index layout of the first release: `affected` without the `entries` column.
+      const old = new DatabaseSync(join(dir, 'old.sqlite'));
+      old.exec('CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn TEXT, json TEXT NOT NULL); CREATE TABLE affected (ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL);');
+      old.prepare('INSERT INTO advisories VALUES (?, ?, NULL, ?)').run(record.id, record.modified, JSON.stringify(record));
+      for (const n of ['a', 'b']) old.prepare('INSERT INTO affected VALUES (?, ?, ?)').run('npm', n, record.id);
+      old.close();
+      const fresh = new OsvDatabase(join(dir, 'new.sqlite'));
+      fresh.importRecords([{ json: record, where: 'x' }]);
+      const components = ['pkg:npm/a@0.9.0', 'pkg:npm/a@1.0.0', 'pkg:npm/b@2.0.5', 'pkg:npm/b@0.9.0'].map((purl) => ({ ref: purl, name: purl, purl }));
+      for (const db of [new OsvDatabase(join(dir, 'old.sqlite')), fresh]) {
+        const r = matchComponents(db, components);
+        assert.deepEqual(r.findings.map((f) => [f.id, f.component.purl, f.aliases]), [['TEST-OLD', 'pkg:npm/a@0.9.0', ['CVE-2024-9']], ['TEST-OLD', 'pkg:npm/b@2.0.5', ['CVE-2024-9']]]);
+        db.close();
+      }
+      // Per-package lookups without a prefetch see only that package's entries.
+      for (const file of ['old.sqlite', 'new.sqlite']) {
+        const db = new OsvDatabase(join(dir, file));
+        const found = db.advisoriesFor('npm', 'b');
+        assert.deepEqual(found.map((a) => [a.id, a.affected.map((x) => x.name)]), [['TEST-OLD', ['b']]]);
+        db.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

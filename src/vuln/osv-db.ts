@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { InputError, isCustodyError } from '../core/index.ts';
 import { parseOsvRecord, type OsvRecord } from '../formats/index.ts';
-import { indexName } from './ecosystems.ts';
+import { affectedByPackage, packageAdvisory, packageIndexKey, type AdvisorySource, type PackageAdvisory } from './match.ts';
+import type { MatchEntry } from './range-match.ts';
 import { readZip } from './zip-reader.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS advisories (id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn TEXT, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS affected (ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS affected_by_package ON affected (ecosystem, name);
-CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (advisory_id);
+CREATE TABLE IF NOT EXISTS package_advisories (ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL, withdrawn TEXT, entries TEXT NOT NULL, PRIMARY KEY (ecosystem, name, advisory_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS package_advisories_by_advisory ON package_advisories (advisory_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -32,11 +32,21 @@ export interface DbStatus {
   newestModified?: string;
 }
 
-export class OsvDatabase {
+// One row per (package, advisory) holding the record's `affected` entries for that package (JSON)
+// and its withdrawal time, clustered by package (WITHOUT ROWID): a scan reads the rows of the
+// packages it looks up, evaluates their ranges, and reads whole records only for the hits.
+const MATCH_ROWS = 'SELECT name, advisory_id AS id, withdrawn, entries FROM package_advisories';
+
+/** [name, advisory id, withdrawn, entries] (statements return arrays: cheaper than row objects). */
+type MatchRow = [string, string, string | null, string];
+
+export class OsvDatabase implements AdvisorySource {
   readonly #db: DatabaseSync;
   readonly #cache = new Map<string, OsvRecord>();
   #lookup: ReturnType<DatabaseSync['prepare']> | undefined;
-  #prefetched: Map<string, OsvRecord[]> | undefined;
+  #prefetched: Map<string, PackageAdvisory[]> | undefined;
+  /** Compiled advisories per package key, kept for the connection (dropped on import). */
+  readonly #packages = new Map<string, PackageAdvisory[]>();
 
   constructor(path: string) {
     try {
@@ -45,7 +55,32 @@ export class OsvDatabase {
       throw new InputError('FILE_UNREADABLE', `cannot open vulnerability database ${path}`, { cause: e });
     }
     this.#db.exec('PRAGMA journal_mode = WAL');
+    // Reads through a memory map instead of a pread per page: a scan touches thousands of pages.
+    this.#db.exec('PRAGMA mmap_size = 1073741824');
     this.#db.exec(SCHEMA);
+    if (this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'affected'").get() !== undefined) this.#migrate();
+  }
+
+  /** An index written by the first release (an `affected` table of names only): derive the package rows. */
+  #migrate(): void {
+    this.#db.exec('BEGIN');
+    try {
+      this.#db.exec('DELETE FROM package_advisories');
+      const link = this.#db.prepare('INSERT INTO package_advisories (ecosystem, name, advisory_id, withdrawn, entries) VALUES (?, ?, ?, ?, ?)');
+      for (const row of this.#db.prepare('SELECT json FROM advisories').iterate() as Iterable<{ json: string }>) this.#link(link, JSON.parse(row.json) as OsvRecord);
+      this.#db.exec('DROP TABLE affected');
+      this.#db.exec('COMMIT');
+    } catch (e) {
+      this.#db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  #link(link: ReturnType<DatabaseSync['prepare']>, record: OsvRecord): void {
+    for (const [key, entries] of affectedByPackage(record)) {
+      const nul = key.indexOf('\u0000');
+      link.run(key.slice(0, nul), key.slice(nul + 1), record.id, record.withdrawn ?? null, JSON.stringify(entries));
+    }
   }
 
   close(): void {
@@ -57,8 +92,8 @@ export class OsvDatabase {
     const report: ImportReport = { imported: 0, unchanged: 0, skipped: 0, warnings: [] };
     const existing = this.#db.prepare('SELECT modified FROM advisories WHERE id = ?');
     const upsert = this.#db.prepare('INSERT OR REPLACE INTO advisories (id, modified, withdrawn, json) VALUES (?, ?, ?, ?)');
-    const clear = this.#db.prepare('DELETE FROM affected WHERE advisory_id = ?');
-    const link = this.#db.prepare('INSERT INTO affected (ecosystem, name, advisory_id) VALUES (?, ?, ?)');
+    const clear = this.#db.prepare('DELETE FROM package_advisories WHERE advisory_id = ?');
+    const link = this.#db.prepare('INSERT INTO package_advisories (ecosystem, name, advisory_id, withdrawn, entries) VALUES (?, ?, ?, ?, ?)');
     this.#db.exec('BEGIN');
     try {
       for (const { json, where } of values) {
@@ -78,17 +113,10 @@ export class OsvDatabase {
         }
         upsert.run(record.id, record.modified, record.withdrawn ?? null, JSON.stringify(record));
         clear.run(record.id);
-        const seen = new Set<string>();
-        for (const a of record.affected) {
-          if (a.package === undefined) continue;
-          const eco = a.package.ecosystem.split(':')[0]!;
-          const key = `${eco}\u0000${indexName(eco, a.package.name)}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          link.run(eco, indexName(eco, a.package.name), record.id);
-        }
+        this.#link(link, record);
         this.#cache.delete(record.id);
         this.#prefetched = undefined;
+        this.#packages.clear();
         report.imported++;
       }
       this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('lastImport', now.toISOString());
@@ -140,31 +168,37 @@ export class OsvDatabase {
   }
 
   /**
-   * Loads the records of many packages with one query per ecosystem (json_each over the names),
-   * so a scan of thousands of components does not pay a query per component.
+   * Loads the advisories of many packages with one query per ecosystem (json_each over the
+   * names), so a scan of thousands of components does not pay a query per component.
    */
   prefetch(keys: readonly { ecosystem: string; name: string }[]): void {
     const byEco = new Map<string, Set<string>>();
+    const prefetched = new Map<string, PackageAdvisory[]>();
     for (const k of keys) {
-      const eco = k.ecosystem.split(':')[0]!;
-      if (!byEco.has(eco)) byEco.set(eco, new Set());
-      byEco.get(eco)!.add(indexName(eco, k.name));
+      const key = packageIndexKey(k.ecosystem, k.name);
+      const known = this.#packages.get(key);
+      if (known !== undefined) {
+        prefetched.set(key, known);
+        continue;
+      }
+      const nul = key.indexOf('\u0000');
+      const eco = key.slice(0, nul);
+      let names = byEco.get(eco);
+      if (names === undefined) byEco.set(eco, (names = new Set()));
+      names.add(key.slice(nul + 1));
     }
-    this.#prefetched = new Map();
-    // Two steps: the (index-only) id lookup, then the JSON of the records not parsed yet.
-    const ids = this.#db.prepare('SELECT name, advisory_id AS id FROM affected WHERE ecosystem = ? AND name IN (SELECT value FROM json_each(?))');
-    const bodies = this.#db.prepare('SELECT id, json FROM advisories WHERE id IN (SELECT value FROM json_each(?))');
-    const pairs: { key: string; id: string }[] = [];
+    const rows = this.#db.prepare(`${MATCH_ROWS} WHERE ecosystem = ? AND name IN (SELECT value FROM json_each(?))`);
+    rows.setReturnArrays(true);
     for (const [eco, names] of byEco) {
-      for (const name of names) this.#prefetched.set(`${eco}\u0000${name}`, []);
-      for (const row of ids.all(eco, JSON.stringify([...names])) as { name: string; id: string }[]) pairs.push({ key: `${eco}\u0000${row.name}`, id: row.id });
+      for (const name of names) prefetched.set(`${eco}\u0000${name}`, []);
+      for (const row of rows.all(eco, JSON.stringify([...names])) as unknown as MatchRow[]) prefetched.get(`${eco}\u0000${row[0]}`)?.push(this.#advisory(row));
+      for (const name of names) this.#packages.set(`${eco}\u0000${name}`, prefetched.get(`${eco}\u0000${name}`)!);
     }
-    const missing = [...new Set(pairs.map((p) => p.id).filter((id) => !this.#cache.has(id)))];
-    for (const row of bodies.all(JSON.stringify(missing)) as { id: string; json: string }[]) this.#record(row.id, row.json);
-    for (const { key, id } of pairs) {
-      const rec = this.#cache.get(id);
-      if (rec !== undefined) this.#prefetched.get(key)?.push(rec);
-    }
+    this.#prefetched = prefetched;
+  }
+
+  #advisory(row: MatchRow): PackageAdvisory {
+    return packageAdvisory(row[1], row[2] ?? undefined, JSON.parse(row[3]) as MatchEntry[]);
   }
 
   #record(id: string, json: string): OsvRecord {
@@ -176,14 +210,33 @@ export class OsvDatabase {
     return rec;
   }
 
-  /** Records that name this package (ecosystem without ':' suffix, name as published). */
-  candidates(ecosystem: string, name: string): OsvRecord[] {
-    const eco = ecosystem.split(':')[0]!;
-    const pre = this.#prefetched?.get(`${eco}\u0000${indexName(eco, name)}`);
+  /** Advisories that name this package (ecosystem with or without ':' suffix, name as published). */
+  advisoriesFor(ecosystem: string, name: string): readonly PackageAdvisory[] {
+    const key = packageIndexKey(ecosystem, name);
+    const pre = this.#prefetched?.get(key) ?? this.#packages.get(key);
     if (pre !== undefined) return pre;
-    this.#lookup ??= this.#db.prepare('SELECT a.id AS id, a.json AS json FROM affected f JOIN advisories a ON a.id = f.advisory_id WHERE f.ecosystem = ? AND f.name = ?');
-    const rows = this.#lookup.all(eco, indexName(eco, name)) as { id: string; json: string }[];
-    return rows.map((r) => this.#record(r.id, r.json));
+    const nul = key.indexOf('\u0000');
+    if (this.#lookup === undefined) {
+      this.#lookup = this.#db.prepare(`${MATCH_ROWS} WHERE ecosystem = ? AND name = ?`);
+      this.#lookup.setReturnArrays(true);
+    }
+    const found = (this.#lookup.all(key.slice(0, nul), key.slice(nul + 1)) as unknown as MatchRow[]).map((row) => this.#advisory(row));
+    this.#packages.set(key, found);
+    return found;
+  }
+
+  /** Full records by id (parsed once per connection). */
+  records(ids: readonly string[]): ReadonlyMap<string, OsvRecord> {
+    const missing = ids.filter((id) => !this.#cache.has(id));
+    if (missing.length > 0) {
+      for (const row of this.#db.prepare('SELECT id, json FROM advisories WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(missing)) as { id: string; json: string }[]) this.#record(row.id, row.json);
+    }
+    const out = new Map<string, OsvRecord>();
+    for (const id of ids) {
+      const r = this.#cache.get(id);
+      if (r !== undefined) out.set(id, r);
+    }
+    return out;
   }
 
   get(id: string): OsvRecord | undefined {
@@ -194,7 +247,7 @@ export class OsvDatabase {
   status(): DbStatus {
     const one = (sql: string): number => Number((this.#db.prepare(sql).get() as { n: number }).n);
     const ecosystems: Record<string, number> = {};
-    for (const r of this.#db.prepare('SELECT ecosystem, COUNT(DISTINCT advisory_id) AS n FROM affected GROUP BY ecosystem ORDER BY ecosystem').all() as { ecosystem: string; n: number }[]) {
+    for (const r of this.#db.prepare('SELECT ecosystem, COUNT(DISTINCT advisory_id) AS n FROM package_advisories GROUP BY ecosystem ORDER BY ecosystem').all() as { ecosystem: string; n: number }[]) {
       ecosystems[r.ecosystem] = Number(r.n);
     }
     const last = this.#db.prepare("SELECT value FROM meta WHERE key = 'lastImport'").get() as { value: string } | undefined;
@@ -202,7 +255,7 @@ export class OsvDatabase {
     return {
       advisories: one('SELECT COUNT(*) AS n FROM advisories'),
       withdrawn: one('SELECT COUNT(*) AS n FROM advisories WHERE withdrawn IS NOT NULL'),
-      packages: one('SELECT COUNT(*) AS n FROM (SELECT DISTINCT ecosystem, name FROM affected)'),
+      packages: one('SELECT COUNT(*) AS n FROM (SELECT DISTINCT ecosystem, name FROM package_advisories)'),
       ecosystems,
       ...(last !== undefined ? { lastImport: last.value } : {}),
       ...(newest.m !== null ? { newestModified: newest.m } : {}),

@@ -72,8 +72,12 @@ export function verrevcmp(a: string, b: string): number {
 }
 
 export function compareDpkg(left: string, right: string): number {
-  const a = parseDebVersion(left);
-  const b = parseDebVersion(right);
+  return compareParsedDeb(parseDebVersion(left), parseDebVersion(right));
+}
+
+export const dpkgOrdering = { parse: parseDebVersion, compare: compareParsedDeb };
+
+function compareParsedDeb(a: DebVersion, b: DebVersion): number {
   if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1;
   return Math.sign(verrevcmp(a.upstream, b.upstream)) || Math.sign(verrevcmp(a.revision, b.revision));
 }

@@ -66,8 +66,12 @@ function compareLocal(a: (number | string)[] | undefined, b: (number | string)[]
 }
 
 export function comparePep440(left: string, right: string): number {
-  const a = parsePep440(left);
-  const b = parsePep440(right);
+  return compareParsedPep440(parsePep440(left), parsePep440(right));
+}
+
+export const pep440Ordering = { parse: parsePep440, compare: compareParsedPep440 };
+
+function compareParsedPep440(a: Pep440, b: Pep440): number {
   const [pa, pb] = [preKey(a), preKey(b)];
   return (
     cmp(a.epoch, b.epoch) ||

@@ -15,6 +15,10 @@ function finding(id: string, purl: string, aliases: string[] = []): Finding {
 }
 
 describe('parseVexDocument', () => {
+  it('validates with the official OpenVEX JSON schema (the bundled copy is that file, unchanged)', () => {
+    const bundled = readFileSync(new URL('./openvex-schema-0.2.0.json', import.meta.url), 'utf8');
+    assert.deepEqual(JSON.parse(bundled), JSON.parse(readFileSync(new URL('openvex_json_schema.json', VECTORS), 'utf8')));
+  });
   it('accepts valid OpenVEX 0.2.0 examples (purls as IRIs) and rejects the others', () => {
     assert.equal(parseVexDocument(readFileSync(new URL('v0.2.0.json', VECTORS)), 'v0.2.0.json').statements.length, 5);
     assert.equal(parseVexDocument(readFileSync(new URL('demo.vex.json', VECTORS)), 'demo').statements.length, 1);
