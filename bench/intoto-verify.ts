@@ -3,9 +3,12 @@
 // previous step's products. Both tools run as a user would (a fresh process each time), on
 // identical files; median of --runs.
 //
-//   node_modules/.bin/node bench/intoto-verify.ts [--steps 10] [--artifacts 10000] [--runs 3]
+//   node_modules/.bin/node bench/intoto-verify.ts [--steps 10] [--artifacts 10000] [--runs 3] [--baseline DIR]
 //
-// Prints a Markdown table with the ratio.
+// --baseline DIR adds the custody of another checkout (DIR/bin/custody.js, e.g. a clone of the
+// previous commit with node_modules linked) as a contender, for before/after figures in one run.
+// Prints a Markdown table with the wall time, the CPU time (user + system of the child) and the
+// ratios to in-toto-verify.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '10' },
     artifacts: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
   },
 });
 const STEPS = Number(args.steps);
@@ -62,12 +66,19 @@ async function build(dir: string): Promise<void> {
   }
 }
 
-function time(argv: string[], cwd: string): number {
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/** Wall time and CPU time (user + system, from /usr/bin/time) of one run. */
+function time(argv: string[], cwd: string): Timing {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0] ?? 'false', argv.slice(1), { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${String(r.status)}:\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
-  return seconds;
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { wall, cpu: m === null ? NaN : Number(m[1]) + Number(m[2]) };
 }
 
 function median(xs: number[]): number {
@@ -78,23 +89,35 @@ function median(xs: number[]): number {
 const dir = mkdtempSync(join(tmpdir(), 'custody-bench-verify-'));
 try {
   await build(dir);
+  const verifyArgs = ['verify', '--layout', 'root.layout', '--layout-key', 'owner.pub'];
   const contenders: [string, string[]][] = [
     ['in-toto-verify 1.3.1', ['in-toto-verify', '-l', 'root.layout', '-k', 'owner.sslib.pub', '-t', 'ed25519']],
-    ['custody verify --layout', [process.execPath, CUSTODY, 'verify', '--layout', 'root.layout', '--layout-key', 'owner.pub', '--json']],
+    ['custody verify --layout', [process.execPath, CUSTODY, ...verifyArgs]],
+    ['custody verify --layout --json (full report)', [process.execPath, CUSTODY, ...verifyArgs, '--json']],
   ];
-  const results = new Map<string, number[]>();
+  if (args.baseline !== undefined) {
+    const before = join(args.baseline, 'bin', 'custody.js');
+    contenders.push(['baseline: custody verify --layout', [process.execPath, before, ...verifyArgs]]);
+    contenders.push(['baseline: custody verify --layout --json', [process.execPath, before, ...verifyArgs, '--json']]);
+  }
+  const loadAtStart = loadavg();
+  const results = new Map<string, Timing[]>();
   for (let run = 0; run <= RUNS; run++) {
     for (const [name, argv] of contenders) {
       const t = time(argv, dir);
-      if (run > 0) results.set(name, [...(results.get(name) ?? []), t]); // run 0 warms the page cache
+      if (run > 0) results.set(name, [...(results.get(name) ?? []), t]); // run 0 warms the page cache (and the compile cache)
     }
   }
-  const reference = median(results.get('in-toto-verify 1.3.1') ?? []);
-  console.log(`${STEPS} steps × ${ARTIFACTS} artifacts per link, median of ${RUNS} runs, load average ${loadavg()[0]?.toFixed(1) ?? '?'}\n`);
-  console.log('| verifier | time | speed-up vs in-toto-verify |\n|---|---|---|');
+  const wall = (name: string): number => median((results.get(name) ?? []).map((t) => t.wall));
+  const cpu = (name: string): number => median((results.get(name) ?? []).map((t) => t.cpu));
+  const reference = contenders[0]?.[0] ?? '';
+  const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' ');
+  console.log(`${STEPS} steps × ${ARTIFACTS} artifacts per link, median of ${RUNS} runs; load average ${load(loadAtStart)} at the start, ${load(loadavg())} at the end\n`);
+  console.log('| verifier | wall | CPU (user+sys) | speed-up, wall | speed-up, CPU |\n|---|---:|---:|---:|---:|');
   for (const [name] of contenders) {
-    const m = median(results.get(name) ?? []);
-    console.log(`| ${name} | ${m.toFixed(2)} s | ${(reference / m).toFixed(1)}× |`);
+    console.log(
+      `| ${name} | ${wall(name).toFixed(2)} s | ${cpu(name).toFixed(2)} s | ${(wall(reference) / wall(name)).toFixed(1)}× | ${(cpu(reference) / cpu(name)).toFixed(1)}× |`,
+    );
   }
 } finally {
   if (process.env.KEEP === undefined) rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,6 @@ import {
   type DigestSet,
 } from '../core/index.ts';
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../keys/index.ts';
-import { CustodyClient } from '../server/index.ts';
 import {
   POLICY_PAYLOAD_TYPE,
   evaluatePolicy,
@@ -67,7 +66,7 @@ export function addPolicyVerifyOptions(command: Command): Command {
     .addOption(new Option('--policy-threshold <n>', 'distinct owner keys that must have signed the policy').argParser(parsePositiveInt).default(1))
     .addOption(new Option('--allow-unsigned-policy', 'accept a policy document that is not signed (testing only)'))
     .addOption(new Option('--subject <file>', 'the artifact under verification'))
-    .addOption(new Option('--attestations <dir>', 'directory of DSSE attestations (*.json, *.jsonl, *.intoto.jsonl, Sigstore bundles)'))
+    .addOption(new Option('--attestations <dir>', 'directory of DSSE attestations (*.json, *.jsonl, *.link from custody run --dsse, Sigstore bundles)'))
     .addOption(new Option('--server <url>', 'fetch the attestations from a custody server instead: the subject\'s provenance graph (token from $CUSTODY_TOKEN)'))
     .addOption(new Option('--depth <n>', 'with --server: how many material hops of the provenance graph to follow').argParser(parsePositiveInt).default(8))
     .addOption(new Option('--vsa-key <file>', 'private key to sign a SLSA VSA of the result with'))
@@ -123,6 +122,8 @@ function envelopesIn(file: string, bytes: Buffer): AttestationInput[] {
  * inputs: the provenance graph in one request, then each attestation's exact stored bytes.
  */
 export async function loadAttestationsFromServer(server: string, artifactDigest: DigestSet, depth: number): Promise<{ attestations: AttestationInput[]; skipped: string[] }> {
+  // The server client (and with it the server's modules) loads only when --server is given.
+  const { CustodyClient } = await import('../server/index.ts');
   const client = new CustodyClient({ server });
   const graph = await client.graph(`sha256:${artifactDigest['sha256'] ?? ''}`, { depth });
   const attestations: AttestationInput[] = [];
@@ -145,7 +146,8 @@ export function loadAttestationDir(dir: string): { attestations: AttestationInpu
   } catch (e) {
     throw new InputError('FILE_UNREADABLE', `cannot read attestation directory ${dir}`, { cause: e });
   }
-  const files = names.filter((n) => /\.(json|jsonl|dsse|sigstore)$/.test(n));
+  // `custody run --dsse` writes NAME.<keyid8>.link: the same name as a v0.9 link, DSSE inside.
+  const files = names.filter((n) => /\.(json|jsonl|dsse|sigstore|link)$/.test(n));
   if (files.length > MAX_ATTESTATION_FILES) throw new InputError('INPUT_INVALID', `${dir} holds more than ${MAX_ATTESTATION_FILES} attestation files`);
   const attestations: AttestationInput[] = [];
   const skipped: string[] = [];

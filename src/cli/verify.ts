@@ -16,7 +16,6 @@ import {
   type Layout,
   type SignedMetadata,
 } from '../formats/index.ts';
-import { runStep } from '../attest/index.ts';
 import { loadPublicKeyFile } from '../keys/index.ts';
 import {
   expectedLinkFiles,
@@ -73,6 +72,8 @@ function loadLinks(layout: Layout, dir: string): StepLinks {
 /** in-toto-verify's inspection runner: run in the current directory, record '.', leave <name>.link. */
 const inspectionRunner: InspectionRunner = {
   async run(inspection) {
+    // The recorder (worker pool, tree walk) loads only for layouts that have inspections.
+    const { runStep } = await import('../attest/index.ts');
     const { link } = await runStep({ name: inspection.name, materials: ['.'], products: ['.'], command: inspection.run, record: {}, recordStreams: true });
     writeFileAtomic(inspectionLinkFileName(inspection.name), formatLikeReference({ signatures: [], signed: linkToJson(link) }));
     return link;

@@ -76,23 +76,22 @@ export interface RuleEvaluation {
   readonly unconsumed: readonly string[];
 }
 
-// A link's artifact maps are read by every MATCH rule that names its step: convert each once.
-const maps = new WeakMap<ArtifactPathMap, ReadonlyMap<string, DigestSet>>();
-
-function toMap(record: ArtifactPathMap): ReadonlyMap<string, DigestSet> {
-  let map = maps.get(record);
-  if (map === undefined) {
-    map = new Map(Object.keys(record).map((k) => [k, record[k] as DigestSet]));
-    maps.set(record, map);
-  }
-  return map;
+/** The hash dict of `path`, own properties only (a path may be "__proto__" or "constructor"). */
+function own(record: ArtifactPathMap, path: string): DigestSet | undefined {
+  return Object.hasOwn(record, path) ? record[path] : undefined;
 }
 
 /** Python dict equality of two hash dicts: same algorithms, same digest strings. */
 export function hashDictsEqual(a: DigestSet, b: DigestSet): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+  // for-in over own keys: no key arrays for the 20,000 comparisons of a large layout.
+  let count = 0;
+  for (const k in a) {
+    if (!Object.hasOwn(a, k)) continue;
+    if (!Object.hasOwn(b, k) || a[k] !== b[k]) return false;
+    count++;
+  }
+  for (const k in b) if (Object.hasOwn(b, k)) count--;
+  return count === 0;
 }
 
 /** `os.path.join(a, b)` on POSIX. */
@@ -108,127 +107,149 @@ function lookupLink(links: RuleEvaluationInput['links'], name: string): Artifact
   return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
-interface MatchResult {
-  consumed: Set<string>;
-  unresolvable: string[];
+/**
+ * The artifact queue (spec §4.3.3): the item's materials or products not yet consumed, kept as
+ * an array in a fixed order. When that order is already sorted (links are written with sorted
+ * keys), every list the report holds is a subsequence of it and needs no sorting.
+ */
+interface Queue {
+  items: readonly string[];
+  readonly sorted: boolean;
 }
 
-/** verifylib.verify_match_rule. */
-function applyMatch(
-  rule: MatchArtifactRule,
-  queue: ReadonlySet<string>,
-  source: ReadonlyMap<string, DigestSet>,
-  links: RuleEvaluationInput['links'],
-): MatchResult {
-  const result: MatchResult = { consumed: new Set(), unresolvable: [] };
-  const destLink = lookupLink(links, rule.destName);
-  if (destLink === undefined) return result;
-  const dest = toMap(destLink[rule.destType]);
-  // Filter part 1: strip the source prefix (with a trailing '/') so the pattern cannot glob into it.
-  let candidates: string[];
-  if (rule.sourcePrefix !== '') {
-    const prefix = posixJoin(rule.sourcePrefix, '').replaceAll('\\', '/');
-    candidates = [...queue].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
-  } else {
-    candidates = [...queue];
-  }
-  // Filter part 2: glob the remaining paths.
-  const match = compileFnmatch(rule.pattern);
-  for (const path of candidates.filter(match)) {
-    const fullSource = rule.sourcePrefix !== '' ? posixJoin(rule.sourcePrefix, path).replaceAll('\\', '/') : path;
-    const fullDest = rule.destPrefix !== '' ? posixJoin(rule.destPrefix, path).replaceAll('\\', '/') : path;
-    const sourceHashes = source.get(fullSource);
-    if (sourceHashes === undefined) {
-      result.unresolvable.push(fullSource);
-      continue;
-    }
-    const destHashes = dest.get(fullDest);
-    // Consume only with a destination artifact of the same path (after prefixes) and equal hashes.
-    if (destHashes === undefined || !hashDictsEqual(sourceHashes, destHashes)) continue;
-    result.consumed.add(fullSource);
-  }
-  return result;
+function isSorted(items: readonly string[]): boolean {
+  for (let i = 1; i < items.length; i++) if (!((items[i - 1] as string) < (items[i] as string))) return false;
+  return true;
 }
 
-function filterQueue(queue: ReadonlySet<string>, pattern: string): string[] {
-  return [...queue].filter(compileFnmatch(pattern));
-}
-
+/** What one rule did: paths to consume (with `inQueueOrder` when they are queue items, in queue order) and failures. */
 interface Step {
-  consumed: Iterable<string>;
+  consumed: readonly string[];
+  inQueueOrder: boolean;
   failures: { code: RuleFailureCode; artifact: string; message: string }[];
 }
 
+/** verifylib.verify_match_rule. */
+function applyMatch(rule: MatchArtifactRule, queue: Queue, source: ArtifactPathMap, links: RuleEvaluationInput['links']): Step {
+  const step: Step = { consumed: [], inQueueOrder: true, failures: [] };
+  const destLink = lookupLink(links, rule.destName);
+  if (destLink === undefined) return step;
+  const dest = destLink[rule.destType];
+  const match = compileFnmatch(rule.pattern);
+  // Filter part 1: strip the source prefix (with a trailing '/') so the pattern cannot glob into it.
+  const prefix = rule.sourcePrefix !== '' ? posixJoin(rule.sourcePrefix, '').replaceAll('\\', '/') : '';
+  const consumed: string[] = [];
+  for (const queued of queue.items) {
+    if (prefix !== '' && !queued.startsWith(prefix)) continue;
+    const path = prefix !== '' ? queued.slice(prefix.length) : queued;
+    // Filter part 2: glob the remaining path.
+    if (!match(path)) continue;
+    const fullSource = rule.sourcePrefix !== '' ? posixJoin(rule.sourcePrefix, path).replaceAll('\\', '/') : path;
+    const fullDest = rule.destPrefix !== '' ? posixJoin(rule.destPrefix, path).replaceAll('\\', '/') : path;
+    const sourceHashes = own(source, fullSource);
+    if (sourceHashes === undefined) {
+      step.failures.push({
+        code: 'MATCH_SOURCE_UNRESOLVABLE',
+        artifact: fullSource,
+        message: `'${ruleToString(rule)}' derived source path '${fullSource}', which is not an artifact`,
+      });
+      continue;
+    }
+    const destHashes = own(dest, fullDest);
+    // Consume only with a destination artifact of the same path (after prefixes) and equal hashes.
+    if (destHashes === undefined || !hashDictsEqual(sourceHashes, destHashes)) continue;
+    if (fullSource !== queued) step.inQueueOrder = false;
+    consumed.push(fullSource);
+  }
+  step.consumed = consumed;
+  return step;
+}
+
+function filterQueue(queue: Queue, pattern: string, also?: (path: string) => boolean): string[] {
+  const match = compileFnmatch(pattern);
+  const out: string[] = [];
+  for (const path of queue.items) if (match(path) && (also === undefined || also(path))) out.push(path);
+  return out;
+}
+
+function consuming(consumed: string[]): Step {
+  return { consumed, inQueueOrder: true, failures: [] };
+}
+
 // One rule against the queue (the if/elif chain of verify_item_rules).
-function applyRule(
-  rule: ArtifactRule,
-  queue: ReadonlySet<string>,
-  input: RuleEvaluationInput,
-  materials: ReadonlyMap<string, DigestSet>,
-  products: ReadonlyMap<string, DigestSet>,
-): Step {
+function applyRule(rule: ArtifactRule, queue: Queue, input: RuleEvaluationInput): Step {
+  const { materials, products } = input.artifacts;
   const text = ruleToString(rule);
   switch (rule.type) {
-    case 'MATCH': {
-      const source = input.sourceType === 'materials' ? materials : products;
-      const { consumed, unresolvable } = applyMatch(rule, queue, source, input.links);
-      return {
-        consumed,
-        failures: unresolvable.map((artifact) => ({
-          code: 'MATCH_SOURCE_UNRESOLVABLE' as const,
-          artifact,
-          message: `'${text}' derived source path '${artifact}', which is not an artifact`,
-        })),
-      };
-    }
+    case 'MATCH':
+      return applyMatch(rule, queue, input.sourceType === 'materials' ? materials : products, input.links);
     case 'CREATE':
       // Products that are not materials.
-      return { consumed: filterQueue(queue, rule.pattern).filter((p) => products.has(p) && !materials.has(p)), failures: [] };
+      return consuming(filterQueue(queue, rule.pattern, (p) => Object.hasOwn(products, p) && !Object.hasOwn(materials, p)));
     case 'DELETE':
       // Materials that are not products.
-      return { consumed: filterQueue(queue, rule.pattern).filter((p) => materials.has(p) && !products.has(p)), failures: [] };
+      return consuming(filterQueue(queue, rule.pattern, (p) => Object.hasOwn(materials, p) && !Object.hasOwn(products, p)));
     case 'MODIFY':
       // Both materials and products, with different hashes.
-      return {
-        consumed: filterQueue(queue, rule.pattern).filter((p) => {
-          const m = materials.get(p);
-          const q = products.get(p);
+      return consuming(
+        filterQueue(queue, rule.pattern, (p) => {
+          const m = own(materials, p);
+          const q = own(products, p);
           return m !== undefined && q !== undefined && !hashDictsEqual(m, q);
         }),
-        failures: [],
-      };
+      );
     case 'ALLOW':
-      return { consumed: filterQueue(queue, rule.pattern), failures: [] };
-    case 'DISALLOW':
+      return consuming(filterQueue(queue, rule.pattern));
+    case 'DISALLOW': {
+      const matched = filterQueue(queue, rule.pattern);
       return {
         consumed: [],
-        failures: filterQueue(queue, rule.pattern)
-          .sort()
-          .map((artifact) => ({ code: 'DISALLOWED' as const, artifact, message: `'${text}' matched '${artifact}'` })),
+        inQueueOrder: true,
+        failures: (queue.sorted ? matched : matched.sort()).map((artifact) => ({ code: 'DISALLOWED' as const, artifact, message: `'${text}' matched '${artifact}'` })),
       };
+    }
     case 'REQUIRE':
       // REQUIRE takes a literal path, not a pattern (reference issues #152, #193).
       return {
         consumed: [],
-        failures: queue.has(rule.pattern)
+        inQueueOrder: true,
+        failures: queue.items.includes(rule.pattern)
           ? []
           : [{ code: 'REQUIRED_MISSING' as const, artifact: rule.pattern, message: `'${text}' did not find '${rule.pattern}' among the remaining ${input.sourceType}` }],
       };
   }
 }
 
+/** Removes `step.consumed` from the queue; returns the consumed paths sorted and deduplicated. */
+function consume(queue: Queue, step: Step): readonly string[] {
+  if (step.consumed.length === 0) return [];
+  if (step.inQueueOrder) {
+    // A subsequence of the queue: one merge pass, no hashing.
+    const rest: string[] = [];
+    let c = 0;
+    for (const path of queue.items) {
+      if (c < step.consumed.length && step.consumed[c] === path) c++;
+      else rest.push(path);
+    }
+    queue.items = rest;
+    return queue.sorted ? step.consumed : [...step.consumed].sort();
+  }
+  const consumed = new Set(step.consumed);
+  queue.items = queue.items.filter((p) => !consumed.has(p));
+  return [...consumed].sort();
+}
+
 /** Applies an item's material or product rules in order (verifylib.verify_item_rules). */
 export function evaluateArtifactRules(input: RuleEvaluationInput): RuleEvaluation {
-  const materials = toMap(input.artifacts.materials);
-  const products = toMap(input.artifacts.products);
-  const queue = new Set(input.sourceType === 'materials' ? materials.keys() : products.keys());
+  const items = Object.keys(input.sourceType === 'materials' ? input.artifacts.materials : input.artifacts.products);
+  const queue: Queue = { items, sorted: isSorted(items) };
+  const snapshot = (): readonly string[] => (queue.sorted ? queue.items : [...queue.items].sort());
   const outcomes: RuleOutcome[] = [];
   const failures: RuleFailure[] = [];
   input.rules.forEach((rule, index) => {
     const text = ruleToString(rule);
-    const step = applyRule(rule, queue, input, materials, products);
-    const consumed = [...new Set(step.consumed)].sort();
-    for (const path of consumed) queue.delete(path);
+    const step = applyRule(rule, queue, input);
+    const consumed = consume(queue, step);
     const ruleFailures = step.failures.map((f) => ({
       ...f,
       item: input.itemName,
@@ -237,7 +258,7 @@ export function evaluateArtifactRules(input: RuleEvaluationInput): RuleEvaluatio
       rule: text,
     }));
     failures.push(...ruleFailures);
-    outcomes.push({ index, rule, text, consumed, failures: ruleFailures, queueAfter: [...queue].sort() });
+    outcomes.push({ index, rule, text, consumed, failures: ruleFailures, queueAfter: snapshot() });
   });
   return {
     item: input.itemName,
@@ -246,6 +267,6 @@ export function evaluateArtifactRules(input: RuleEvaluationInput): RuleEvaluatio
     outcomes,
     failures,
     referenceStop: failures[0],
-    unconsumed: [...queue].sort(),
+    unconsumed: snapshot(),
   };
 }

@@ -139,8 +139,49 @@ function matchTokens(tokens: readonly Token[], name: readonly number[]): boolean
 
 export type Matcher = (name: string) => boolean;
 
-/** Compiles a pattern once (fnmatch._compile_pattern). */
+/** Matches `name` against literal segments separated by stars (`*` in between each). */
+function matchStarSegments(segments: readonly string[], name: string): boolean {
+  const first = segments[0] as string;
+  const last = segments[segments.length - 1] as string;
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+  // The leftmost occurrence of each middle segment is as good as any (every star matches anything).
+  let at = first.length;
+  const end = name.length - last.length;
+  for (let i = 1; i < segments.length - 1; i++) {
+    const segment = segments[i] as string;
+    const found = name.indexOf(segment, at);
+    if (found < 0 || found + segment.length > end) return false;
+    at = found + segment.length;
+  }
+  return true;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Compiles a pattern once (fnmatch._compile_pattern). Patterns of only literals and stars (`*`,
+ * `*.js`, `dist/*`, a plain path) are matched on the string directly; that is the same as matching
+ * code points when the pattern holds no surrogate: a literal segment then starts and ends on whole
+ * code points of the name.
+ */
 export function compileFnmatch(pattern: string): Matcher {
+  const tokens = tokenize(pattern);
+  if (!SURROGATE.test(pattern) && tokens.every((t) => t.kind === 'star' || t.kind === 'literal')) {
+    if (tokens.length === 1 && tokens[0]?.kind === 'star') return () => true;
+    // Literal runs between stars; with no star the pattern is the one name it matches.
+    const segments: string[] = [''];
+    for (const t of tokens) {
+      if (t.kind === 'star') segments.push('');
+      else if (t.kind === 'literal') segments.push(`${segments.pop() ?? ''}${String.fromCodePoint(t.cp)}`);
+    }
+    if (segments.length === 1) return (name) => name === segments[0];
+    return (name) => matchStarSegments(segments, name);
+  }
+  return (name) => matchTokens(tokens, [...name].map(cp));
+}
+
+/** The general matcher, without the fast paths of compileFnmatch (for differential tests). */
+export function compileFnmatchGeneral(pattern: string): Matcher {
   const tokens = tokenize(pattern);
   return (name) => matchTokens(tokens, [...name].map(cp));
 }

@@ -3,7 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { loadAttestationDir } from '../../src/cli/verify-policy.ts';
 import { assertOneLineError, custody, tempDir } from '../support/cli.ts';
 
 function code(stderr: string): string | undefined {
@@ -48,6 +49,10 @@ describe('custody run', () => {
       const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()) as { predicate: { name: string; materials: { name: string }[] } };
       assert.equal(statement.predicate.name, 'copy');
       assert.deepEqual(statement.predicate.materials.map((m) => m.name), ['in.txt']);
+      // Regression: the attestation loader of verify --policy, repo add and the gate skipped
+      // the .link files that --dsse writes.
+      const loaded = loadAttestationDir(dir.path);
+      assert.deepEqual(loaded.attestations.map((a) => a.source), [basename(file)]);
     });
     it('refuses a DSSE link without products (a Statement needs a subject)', () => {
       using dir = tempDir();

@@ -74,6 +74,17 @@ export function isHex(value: unknown): value is string {
   return typeof value === 'string' && isHexString(value);
 }
 
+// 1 for the code units of [0-9a-fA-F]: a table loop is several times faster than a regular
+// expression on the 20,000 digests of a large link.
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
+
 export function isHexString(value: string): boolean {
-  return /^[0-9a-fA-F]+$/.test(value);
+  const n = value.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128 || HEX_DIGIT[c] === 0) return false;
+  }
+  return true;
 }

@@ -3,6 +3,7 @@
 // environment. Serialized with exactly the reference's fields so signatures over canonical JSON
 // verify in in-toto-verify.
 import type { DigestSet } from '../../core/index.ts';
+import { markSortedStringTree } from './canonical-fast.ts';
 import { fail, getOwn, isHex, isJsonObject, setOwn, stringList, toJsonObject, type JsonObject } from './json-value.ts';
 
 /** Artifact path → hash dict (securesystemslib HASHDICT: algorithm → hex digest). */
@@ -43,26 +44,63 @@ export function checkArtifactPath(path: string, where = 'artifact path'): void {
   }
 }
 
-function parseHashDict(value: unknown, where: string): DigestSet {
-  if (!isJsonObject(value)) return fail('LINK_INVALID', `${where} must be an object of hash algorithm to hex digest`);
-  const out: DigestSet = {};
-  for (const algorithm of Object.keys(value)) {
-    const digest = value[algorithm];
-    // securesystemslib HASHDICT_SCHEMA: any algorithm name, hex digest (either case).
-    if (!isHex(digest)) fail('LINK_INVALID', `${where}.${algorithm} must be a hex digest`);
-    setOwn(out, algorithm, digest);
+function isPlainRecord(value: Record<string, unknown>): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * securesystemslib HASHDICT_SCHEMA: any algorithm name, hex digest (either case). Returns whether
+ * the algorithms come in sorted order.
+ */
+function checkHashDict(value: unknown, where: string, path: string): boolean {
+  if (!isJsonObject(value)) return fail('LINK_INVALID', `${where}['${path}'] must be an object of hash algorithm to hex digest`);
+  let previous: string | undefined;
+  let sorted = true;
+  // for-in visits the own keys in Object.keys order without allocating a key array per artifact.
+  for (const algorithm in value) {
+    if (!Object.hasOwn(value, algorithm)) continue;
+    if (!isHex(value[algorithm])) fail('LINK_INVALID', `${where}['${path}'].${algorithm} must be a hex digest`);
+    if (previous !== undefined && !(previous < algorithm)) sorted = false;
+    previous = algorithm;
   }
+  return sorted;
+}
+
+function copyHashDict(value: DigestSet): DigestSet {
+  const out: DigestSet = {};
+  for (const algorithm of Object.keys(value)) setOwn(out, algorithm, value[algorithm] as string);
   return out;
 }
 
+/**
+ * Parses path → hash dict. Plain JSON objects (what JSON.parse returns) are checked and then used
+ * as they are, not copied: a link of 10,000 artifacts is verified in a fraction of the time. So
+ * parse from data that is not modified afterwards; anything else (objects with another
+ * prototype) is copied.
+ */
 export function parseArtifactMap(value: unknown, where: string): ArtifactMap {
   if (!isJsonObject(value)) return fail('LINK_INVALID', `${where} must be an object of path to hashes`);
-  const out: Record<string, DigestSet> = {};
+  let reuse = isPlainRecord(value);
+  const pathWhere = `${where} path`;
+  // Links are written with sorted keys; noting it here spares signature checks another walk.
+  let sorted = true;
+  let previous: string | undefined;
   for (const path of Object.keys(value)) {
-    checkArtifactPath(path, `${where} path`);
-    setOwn(out, path, parseHashDict(value[path], `${where}['${path}']`));
+    checkArtifactPath(path, pathWhere);
+    const hashes = value[path];
+    if (!checkHashDict(hashes, where, path)) sorted = false;
+    if (reuse && !isPlainRecord(hashes as Record<string, unknown>)) reuse = false;
+    if (previous !== undefined && !(previous < path)) sorted = false;
+    previous = path;
   }
-  return out;
+  let map = value as Record<string, DigestSet>;
+  if (!reuse) {
+    map = {};
+    for (const path of Object.keys(value)) setOwn(map, path, copyHashDict(value[path] as DigestSet));
+  }
+  if (sorted) markSortedStringTree(map);
+  return map;
 }
 
 /**
@@ -102,6 +140,22 @@ export function linkToJson(link: Link): JsonObject {
     byproducts: link.byproducts,
     command: [...link.command],
     environment: link.environment,
+  };
+}
+
+/**
+ * The same JSON as linkToJson for signing and verifying only: it shares the link's maps and
+ * lists (not to be modified), with the members in canonical order.
+ */
+export function linkSignable(link: Link): Readonly<Record<string, unknown>> {
+  return {
+    _type: 'link',
+    byproducts: link.byproducts,
+    command: link.command,
+    environment: link.environment,
+    materials: link.materials,
+    name: link.name,
+    products: link.products,
   };
 }
 

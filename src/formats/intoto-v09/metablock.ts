@@ -1,10 +1,11 @@
 // The signable wrapper of in-toto v0.9 metadata (models/metadata.py `Metablock`):
 // `{"signed": <link|layout>, "signatures": [{"keyid", "sig"}]}`, signatures over the canonical
 // JSON (securesystemslib encode_canonical) of the re-serialized `signed` object.
-import { canonicalJson, verifySignature, type InputErrorCode, type PublicKey, type Signer } from '../../core/index.ts';
+import { verifySignature, type InputErrorCode, type PublicKey, type Signer } from '../../core/index.ts';
+import { canonicalJsonFast } from './canonical-fast.ts';
 import { fail, getOwn, isHex, isJsonObject, type JsonObject } from './json-value.ts';
 import { layoutToJson, parseLayout, type Layout } from './layout.ts';
-import { linkToJson, parseLink, type Link } from './link.ts';
+import { linkSignable, linkToJson, parseLink, type Link } from './link.ts';
 
 /** securesystemslib SIGNATURE_SCHEMA: hex key id, hex signature. */
 export interface Signature09 {
@@ -80,9 +81,13 @@ export function metadataToJson(metadata: SignedMetadata): JsonObject {
   };
 }
 
-/** The bytes signatures are over: canonical JSON of the re-serialized `signed` (Signable.signable_bytes). */
+/**
+ * The bytes signatures are over: canonical JSON of the re-serialized `signed` (Signable.signable_bytes).
+ * A link's re-serialization shares the model's artifact maps instead of copying them (the
+ * bytes are the same; copying 20,000 hash dicts is not free).
+ */
 export function signableBytes(metadata: SignedMetadata): Uint8Array {
-  return canonicalJson(signedToJson(metadata));
+  return canonicalJsonFast(metadata.type === 'link' ? linkSignable(metadata.signed) : layoutToJson(metadata.signed));
 }
 
 /** Metablock.sign: appends a signature by `signer` (hex, over the signable bytes). */

@@ -4,26 +4,21 @@
 // unit per iteration and stops all loops once the budget is spent, and (3) overrides concatenation
 // to charge by size, so no chain of maps can grow values exponentially. An evaluation that ran out
 // of budget fails, whatever value it produced (an error absorbed by `||` cannot hide it).
-import {
-  CelScalar,
-  celEnv,
-  celFunc,
-  isCelError,
-  isCelList,
-  isCelMap,
-  celList,
-  celMap,
-  listType,
-  parse,
-  plan,
-  type CelInput,
-  type CelList,
-  type CelValue,
-} from '@bufbuild/cel';
+import { createRequire } from 'node:module';
+import type * as CelModule from '@bufbuild/cel';
+import type { CelInput, CelList, CelValue } from '@bufbuild/cel';
 import { InputError, digestSetsMatch, type DigestSet } from '../../core/index.ts';
 import { DEFAULT_CEL_LIMITS, type CelLimits } from './cel-limits.ts';
 
-type ParsedExpr = ReturnType<typeof parse>;
+// @bufbuild/cel loads on first use, not with the policy module: `custody verify --layout` and the
+// other commands that never evaluate a CEL rule start ~90 ms sooner. (Synchronous require of the
+// package's CommonJS build; this file is its only user, so there is one copy.)
+let celModule: typeof CelModule | undefined;
+function cel(): typeof CelModule {
+  return (celModule ??= createRequire(import.meta.url)('@bufbuild/cel') as typeof CelModule);
+}
+
+type ParsedExpr = ReturnType<typeof CelModule.parse>;
 type Expr = ParsedExpr['expr'];
 
 export type CelBindings = Record<string, CelInput>;
@@ -76,7 +71,7 @@ export function jsonToCel(json: unknown, limits: CelLimits = DEFAULT_CEL_LIMITS)
     }
     if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : v;
     // Wrapped once here: @bufbuild/cel would otherwise wrap plain Maps and arrays on every access.
-    if (Array.isArray(v)) return celList(v.map((e: unknown) => convert(e, depth + 1)));
+    if (Array.isArray(v)) return cel().celList(v.map((e: unknown) => convert(e, depth + 1)));
     if (typeof v === 'object') {
       const m = new Map<string, CelInput>();
       for (const [k, e] of Object.entries(v)) {
@@ -84,7 +79,7 @@ export function jsonToCel(json: unknown, limits: CelLimits = DEFAULT_CEL_LIMITS)
         chars += k.length;
         m.set(k, convert(e, depth + 1));
       }
-      return celMap(m);
+      return cel().celMap(m);
     }
     throw new RangeError(`unsupported JSON value of type ${typeof v}`);
   };
@@ -179,27 +174,27 @@ function instrument(root: Expr, variables: ReadonlySet<string>, limits: CelLimit
 }
 
 function digestSetOf(v: CelValue | undefined): DigestSet | undefined {
-  if (!isCelMap(v)) return undefined;
+  if (!cel().isCelMap(v)) return undefined;
   const out: DigestSet = {};
   for (const [k, d] of v) if (typeof k === 'string' && typeof d === 'string') out[k] = d;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function listOf(v: CelValue, what: string): CelList {
-  if (!isCelList(v)) throw new Error(`${what} expects a list`);
+  if (!cel().isCelList(v)) throw new Error(`${what} expects a list`);
   return v;
 }
 
 function mapField(v: CelValue, field: string): CelValue | undefined {
-  return isCelMap(v) ? v.get(field) : undefined;
+  return cel().isCelMap(v) ? v.get(field) : undefined;
 }
 
 function helpers(meter: Meter) {
-  const { BOOL, INT, DYN, STRING, BYTES } = CelScalar;
-  const listDyn = listType(DYN);
+  const { BOOL, INT, DYN, STRING, BYTES } = cel().CelScalar;
+  const listDyn = cel().listType(DYN);
   return [
     // digestEquals(a, b): the digest maps share an algorithm and agree on every shared one.
-    celFunc('digestEquals', [DYN, DYN], BOOL, (a, b) => {
+    cel().celFunc('digestEquals', [DYN, DYN], BOOL, (a, b) => {
       charge(meter, 1);
       const da = digestSetOf(a);
       const db = digestSetOf(b);
@@ -207,7 +202,7 @@ function helpers(meter: Meter) {
       return digestSetsMatch(da, db);
     }),
     // hasSubject(subjects, digest): some resource descriptor in the list has a matching digest.
-    celFunc('hasSubject', [DYN, DYN], BOOL, (subjects, digest) => {
+    cel().celFunc('hasSubject', [DYN, DYN], BOOL, (subjects, digest) => {
       const list = listOf(subjects, 'hasSubject');
       charge(meter, 1 + list.size);
       const d = digestSetOf(digest);
@@ -219,20 +214,20 @@ function helpers(meter: Meter) {
       return false;
     }),
     // distinctSigners(attestations): distinct key ids over the attestations' `signers` lists.
-    celFunc('distinctSigners', [DYN], INT, (attestations) => {
+    cel().celFunc('distinctSigners', [DYN], INT, (attestations) => {
       const list = listOf(attestations, 'distinctSigners');
       charge(meter, 1 + list.size);
       const keys = new Set<string>();
       for (const a of list) {
         const signers = mapField(a, 'signers');
-        if (!isCelList(signers)) continue;
+        if (!cel().isCelList(signers)) continue;
         charge(meter, signers.size);
         for (const k of signers) if (typeof k === 'string') keys.add(k);
       }
       return BigInt(keys.size);
     }),
     // countDistinct(list): distinct scalar values (strings, ints, bools) in a list.
-    celFunc('countDistinct', [DYN], INT, (values) => {
+    cel().celFunc('countDistinct', [DYN], INT, (values) => {
       const list = listOf(values, 'countDistinct');
       charge(meter, 1 + list.size);
       const seen = new Set<string>();
@@ -246,25 +241,25 @@ function helpers(meter: Meter) {
       return BigInt(seen.size);
     }),
     // Budget check planted in every comprehension's loop condition (see module comment).
-    celFunc('@custody_budget', [], BOOL, () => {
+    cel().celFunc('@custody_budget', [], BOOL, () => {
       if (meter.exhausted) return false;
       meter.cost++;
       if (meter.cost > meter.max) meter.exhausted = true;
       return !meter.exhausted;
     }),
     // Size-charged concatenation (overrides the standard overloads).
-    celFunc('_+_', [STRING, STRING], STRING, (a, b) => {
+    cel().celFunc('_+_', [STRING, STRING], STRING, (a, b) => {
       charge(meter, 1 + Math.min(a.length, b.length));
       return a + b;
     }),
-    celFunc('_+_', [BYTES, BYTES], BYTES, (a, b) => {
+    cel().celFunc('_+_', [BYTES, BYTES], BYTES, (a, b) => {
       charge(meter, 1 + Math.min(a.length, b.length));
       const out = new Uint8Array(a.length + b.length);
       out.set(a, 0);
       out.set(b, a.length);
       return out;
     }),
-    celFunc('_+_', [listDyn, listDyn], listDyn, (a, b) => concatLists(meter, a, b)),
+    cel().celFunc('_+_', [listDyn, listDyn], listDyn, (a, b) => concatLists(meter, a, b)),
   ];
 }
 
@@ -315,28 +310,28 @@ function concatLists(meter: Meter, a: CelList, b: CelList): CelList {
 
 function valueTypeName(v: unknown): string {
   if (v === null) return 'null';
-  if (isCelList(v)) return 'list';
-  if (isCelMap(v)) return 'map';
+  if (cel().isCelList(v)) return 'list';
+  if (cel().isCelMap(v)) return 'map';
   return typeof v;
 }
 
 export function createCelRuntime(limits: CelLimits = DEFAULT_CEL_LIMITS): CelRuntime {
   const meter: Meter = { cost: 0, max: limits.maxCost, exhausted: false };
-  const env = celEnv({ funcs: helpers(meter) });
-  const toTimestamp = plan(env, parse('timestamp(s)'));
+  const env = cel().celEnv({ funcs: helpers(meter) });
+  const toTimestamp = cel().plan(env, cel().parse('timestamp(s)'));
 
   const compile = (source: string, variables: readonly string[], where: string): CompiledRule => {
     if (source.length > limits.maxExpressionLength) policyInvalid(where, `rule is longer than ${limits.maxExpressionLength} characters`);
     let parsed: ParsedExpr;
     try {
-      parsed = parse(source);
+      parsed = cel().parse(source);
     } catch (e) {
       policyInvalid(where, e instanceof RangeError ? 'rule nests too deeply' : `CEL syntax error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, e);
     }
     instrument(parsed.expr, new Set(variables), limits, where);
     let program: (bindings: CelBindings) => unknown;
     try {
-      const planned = plan(env, parsed);
+      const planned = cel().plan(env, parsed);
       program = (bindings) => planned(bindings);
     } catch (e) {
       policyInvalid(where, `CEL rule cannot be planned: ${e instanceof Error ? e.message : String(e)}`, e);
@@ -356,7 +351,7 @@ export function createCelRuntime(limits: CelLimits = DEFAULT_CEL_LIMITS): CelRun
     }
     const cost = meter.cost;
     if (meter.exhausted) return { kind: 'cost-exceeded', cost };
-    if (isCelError(value) || value instanceof Error) return { kind: 'error', cost, message: value.message };
+    if (cel().isCelError(value) || value instanceof Error) return { kind: 'error', cost, message: value.message };
     if (value === true) return { kind: 'true', cost };
     if (value === false) return { kind: 'false', cost };
     return { kind: 'not-bool', cost, valueType: valueTypeName(value) };
@@ -364,7 +359,7 @@ export function createCelRuntime(limits: CelLimits = DEFAULT_CEL_LIMITS): CelRun
 
   const timestamp = (date: Date): CelInput => {
     const t = toTimestamp({ s: date.toISOString() });
-    if (isCelError(t)) throw new InputError('INPUT_INVALID', `cannot make a CEL timestamp of ${date.toISOString()}`);
+    if (cel().isCelError(t)) throw new InputError('INPUT_INVALID', `cannot make a CEL timestamp of ${date.toISOString()}`);
     return t;
   };
 
