@@ -36,6 +36,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Seconds before a request counts as timed out (default 10). */
+    timeout?: number;
     requests?: Request[];
     headers?: Record<string, string>;
   }

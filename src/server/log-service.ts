@@ -30,9 +30,9 @@ import {
   FileTileFetcher,
   MAX_ENTRY_SIZE,
   MemoHashReader,
+  PosixLogAppender,
   TILE_WIDTH,
   TileHashReader,
-  appendToPosixLog,
   entryBundleWidth,
   entryKindVersion,
   generateNoteKey,
@@ -141,6 +141,7 @@ export class LogSequencer implements TransparencyLog {
   readonly identity: LogIdentity;
   readonly #o: SequencerOptions;
   readonly #fetcher: FileTileFetcher;
+  readonly #appender: PosixLogAppender;
   #pending: Pending[] = [];
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -159,6 +160,7 @@ export class LogSequencer implements TransparencyLog {
     this.verifierKey = options.key.verifierKey;
     this.identity = logIdentity(options.key.verifierKey);
     this.#fetcher = new FileTileFetcher(options.dir);
+    this.#appender = new PosixLogAppender({ dir: options.dir, origin: options.origin, key: options.key });
     if (options.shared) {
       // Followers check for the lock, the leader for queued entries.
       this.#poller = setInterval(() => this.#schedule(true), 250);
@@ -240,7 +242,7 @@ export class LogSequencer implements TransparencyLog {
     const parsed = parseCheckpoint(parseNote(checkpoint).text);
     // One reader per tree size, shared by every request a batch answers: their proofs share nodes.
     if (this.#proofReader?.size !== parsed.size) {
-      this.#proofReader = { size: parsed.size, reader: new MemoHashReader(new TileHashReader(parsed.size, this.#fetcher)) };
+      this.#proofReader = { size: parsed.size, reader: new MemoHashReader(new TileHashReader(parsed.size, this.#appender.fetcher)) };
     }
     const reader = this.#proofReader.reader;
     const one = async ({ index, duplicate }: { index: number; duplicate: boolean }, i: number): Promise<LogEntryResult> => {
@@ -285,11 +287,19 @@ export class LogSequencer implements TransparencyLog {
     const current = await readPosixCheckpoint(this.#o.dir, { log: this.#o.key.verifier, origin: this.origin });
     const size = current?.checkpoint.size ?? 0;
     let from = await this.#o.state.indexedSize();
+    // Up to 64 bundles (16,384 leaves) per transaction: a log grown offline may have millions.
     while (from < size) {
-      const bundle = Math.floor(from / TILE_WIDTH);
-      const entries = await readEntryBundle(this.#fetcher, { index: bundle, width: entryBundleWidth(size, bundle) });
-      const leaves = entries.map((e, i) => ({ leafHash: leafHash(e), index: bundle * TILE_WIDTH + i })).filter((l) => l.index >= from);
-      const next = bundle * TILE_WIDTH + entries.length;
+      const leaves: { leafHash: Uint8Array; index: number }[] = [];
+      let next = from;
+      for (let n = 0; n < 64 && next < size; n++) {
+        const bundle = Math.floor(next / TILE_WIDTH);
+        const entries = await readEntryBundle(this.#fetcher, { index: bundle, width: entryBundleWidth(size, bundle) });
+        const start = next;
+        entries.forEach((e, i) => {
+          if (bundle * TILE_WIDTH + i >= start) leaves.push({ leafHash: leafHash(e), index: bundle * TILE_WIDTH + i });
+        });
+        next = bundle * TILE_WIDTH + entries.length;
+      }
       await this.#o.state.record(leaves, next);
       from = next;
     }
@@ -330,7 +340,7 @@ export class LogSequencer implements TransparencyLog {
       });
       let base = 0;
       if (fresh.length > 0) {
-        const result = await appendToPosixLog({ dir: this.#o.dir, origin: this.origin, key: this.#o.key }, fresh);
+        const result = await this.#appender.append(fresh);
         base = result.indexes[0]!;
         this.#current = undefined;
         this.#current = await this.#cosign(result.signedCheckpoint, result.checkpoint.size);

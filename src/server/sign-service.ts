@@ -74,7 +74,17 @@ interface Produced {
 interface LoadedPolicy {
   input: PolicyInput;
   trust: PolicyTrust;
+  /** Passing verdicts by namespace, digest and attestation set, reused until `until` (ms). */
+  passed: Map<string, { verdict: Verdict; count: number; until: number }>;
 }
+
+/**
+ * How long a passing verdict is reused for the same key, namespace, digest and set of stored
+ * attestations (attestations are immutable: their id is the digest of their bytes). Rules that
+ * read `now`, and the policy's expiry, see a time at most this old.
+ */
+const VERDICT_REUSE_MS = 1000;
+const VERDICT_CACHE_MAX = 10_000;
 
 export interface SigningServiceOptions {
   config: SigningConfig;
@@ -94,10 +104,10 @@ function loadPolicy(path: string, key: SigningKeyConfig): LoadedPolicy {
   const isEnvelope = typeof json === 'object' && json !== null && 'payloadType' in json;
   if (isEnvelope) {
     const owners: PublicKey[] = key.policyKeys.map((p) => loadPublicKeyFile(p));
-    return { input: { envelope: parseEnvelope(json) }, trust: { owners: { keys: owners, threshold: key.policyThreshold } } };
+    return { input: { envelope: parseEnvelope(json) }, trust: { owners: { keys: owners, threshold: key.policyThreshold } }, passed: new Map() };
   }
   if (!key.allowUnsignedPolicy) throw new InputError('POLICY_INVALID', `signing policy ${path} is not signed and key '${key.name}' does not allow unsigned policies`);
-  return { input: { document: parsePolicyDocument(json) }, trust: { allowUnsignedPolicy: true } };
+  return { input: { document: parsePolicyDocument(json) }, trust: { allowUnsignedPolicy: true }, passed: new Map() };
 }
 
 function keyDetails(signer: BackendSigner): string {
@@ -122,6 +132,8 @@ export class SigningService {
   readonly #o: SigningServiceOptions;
   readonly #policies = new Map<string, LoadedPolicy>();
   readonly #verifyPolicies = new Map<string, LoadedPolicy>();
+  /** Log-entry verifier material per key id (the key's SPKI DER, exported once). */
+  readonly #verifiers = new Map<string, RekorVerifier>();
 
   constructor(options: SigningServiceOptions) {
     this.#o = options;
@@ -147,13 +159,18 @@ export class SigningService {
     }
   }
 
-  async #attestations(namespace: string, sha256: string, ids: readonly string[]): Promise<AttestationInput[]> {
-    const { store } = this.#o;
-    const summaries = await store.attestationsBySubjects(namespace, [{ algorithm: 'sha256', value: sha256 }], this.#o.config.maxAttestations);
+  /** The ids of the attestations to evaluate: those stored about the digest plus the requested ones. */
+  async #attestationIds(namespace: string, sha256: string, ids: readonly string[]): Promise<string[]> {
+    const summaries = await this.#o.store.attestationsBySubjects(namespace, [{ algorithm: 'sha256', value: sha256 }], this.#o.config.maxAttestations);
     const wanted = new Set(summaries.map((s) => s.id));
     for (const id of ids) wanted.add(id);
+    return [...wanted];
+  }
+
+  async #attestations(namespace: string, ids: readonly string[]): Promise<AttestationInput[]> {
+    const { store } = this.#o;
     const out: AttestationInput[] = [];
-    for (const id of wanted) {
+    for (const id of ids) {
       const stored = await store.getAttestation(namespace, id);
       if (stored === undefined) throw new SignRefusal(422, 'POLICY_FAILED', `attestation ${id} is not in namespace '${namespace}'`, { reason: 'attestation-missing' });
       const json = parseJson(stored.bytes, 'stored attestation') as Record<string, unknown>;
@@ -164,14 +181,30 @@ export class SigningService {
   }
 
   async #evaluate(policy: LoadedPolicy, namespace: string, sha256: string, ids: readonly string[]): Promise<{ verdict: Verdict; count: number }> {
-    const attestations = await this.#attestations(namespace, sha256, ids);
-    const verdict = evaluatePolicy(policy.input, attestations, policy.trust, { artifactDigest: { sha256 }, now: this.#o.now() });
-    return { verdict, count: attestations.length };
+    const wanted = await this.#attestationIds(namespace, sha256, ids);
+    // The same question asked again within VERDICT_REUSE_MS (a burst of requests signing one
+    // artifact) gets the same passing answer without re-verifying every attestation.
+    const cacheKey = `${namespace}\n${sha256}\n${[...wanted].sort().join(',')}`;
+    const nowMs = this.#o.now().getTime();
+    const hit = policy.passed.get(cacheKey);
+    if (hit !== undefined && nowMs < hit.until && nowMs >= hit.until - VERDICT_REUSE_MS) return hit;
+    const attestations = await this.#attestations(namespace, wanted);
+    const verdict = evaluatePolicy(policy.input, attestations, policy.trust, { artifactDigest: { sha256 }, now: new Date(nowMs) });
+    const result = { verdict, count: attestations.length };
+    if (verdict.passed) {
+      if (policy.passed.size >= VERDICT_CACHE_MAX) policy.passed.clear();
+      policy.passed.set(cacheKey, { ...result, until: nowMs + VERDICT_REUSE_MS });
+    }
+    return result;
   }
 
   /** The signature (over the digest, or a DSSE statement about it), its log entry body and bundle builder. */
   async #produce(signer: BackendSigner, req: SignRequest, sha256: string, subjects: ResourceDescriptor[], policy: Record<string, unknown>): Promise<Produced> {
-    const verifier: RekorVerifier = { publicKeyDer: signer.publicKey.keyObject.export({ type: 'spki', format: 'der' }), keyDetails: keyDetails(signer) };
+    let verifier = this.#verifiers.get(signer.keyid);
+    if (verifier === undefined) {
+      verifier = { publicKeyDer: signer.publicKey.keyObject.export({ type: 'spki', format: 'der' }), keyDetails: keyDetails(signer) };
+      this.#verifiers.set(signer.keyid, verifier);
+    }
     const digest = Buffer.from(sha256, 'hex');
     if (req.content === 'digest') {
       const signature = await signer.signDigest(digest, 'sha256');

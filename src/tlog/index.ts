@@ -56,7 +56,7 @@ export type { NoteSignature, ParsedNote, OpenedNote } from './note.ts';
 export { COSIGNATURE_SIZE, cosignatureMessage, parseCosignature } from './cosignature.ts';
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint } from './checkpoint.ts';
 export type { Checkpoint, OpenCheckpointOptions, OpenedCheckpoint, Cosignature } from './checkpoint.ts';
-export { CHECKPOINT_PATH, FileTileFetcher, readPosixCheckpoint, appendToPosixLog, verifyPosixLog } from './posix-log.ts';
+export { CHECKPOINT_PATH, FileTileFetcher, PosixLogAppender, readPosixCheckpoint, appendToPosixLog, verifyPosixLog } from './posix-log.ts';
 export type { ReadCheckpointOptions, AppendOptions, AppendResult, VerifyPosixLogOptions, VerifyPosixLogResult } from './posix-log.ts';
 export { hashedRekordBody, dsseBody, entryKindVersion } from './rekor-body.ts';
 export type { RekorVerifier, HashedRekordInput, DsseBodyInput, KindVersion } from './rekor-body.ts';

@@ -1,12 +1,15 @@
 // A HashReader that remembers every node hash it has read: proofs for many entries of one tree
 // (a sequencer answering a whole batch) share most of their nodes, and a tile reader recomputes
 // an inner node from its leaves on every request. Requests in flight are shared too.
+import { InputError } from '../core/index.ts';
 import type { HashReader, NodeId } from './merkle-proof.ts';
+
+const MAX_INDEX = 2 ** 47;
 
 export class MemoHashReader implements HashReader {
   readonly #inner: HashReader;
-  readonly #known = new Map<string, Uint8Array>();
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #known = new Map<number, Uint8Array>();
+  readonly #inFlight = new Map<number, Promise<void>>();
   readonly #limit: number;
 
   /** `limit`: most node hashes kept (then the memo starts over). */
@@ -16,10 +19,14 @@ export class MemoHashReader implements HashReader {
   }
 
   async readHashes(nodes: readonly NodeId[]): Promise<Uint8Array[]> {
-    const keys = nodes.map((n) => `${n.level}/${n.index}`);
+    // A number per node: levels stay below 64, and indexes below 2^47 (larger ones are refused).
+    const keys = nodes.map((n) => {
+      if (n.index >= MAX_INDEX || n.level >= 64) throw new InputError('INPUT_INVALID', `node ${n.level}/${n.index} is beyond what the memo keys`);
+      return n.index * 64 + n.level;
+    });
     const waits = new Set<Promise<void>>();
     const missing: NodeId[] = [];
-    const missingKeys: string[] = [];
+    const missingKeys: number[] = [];
     keys.forEach((k, i) => {
       if (this.#known.has(k)) return;
       const pending = this.#inFlight.get(k);

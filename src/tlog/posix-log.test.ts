@@ -9,7 +9,7 @@ import { parseCheckpoint, signCheckpoint } from './checkpoint.ts';
 import { merkleTreeHash } from './merkle-hash.ts';
 import { parseNote } from './note.ts';
 import { generateNoteKey, parseSignerKey } from './note-keys.ts';
-import { appendToPosixLog, FileTileFetcher, readPosixCheckpoint, verifyPosixLog } from './posix-log.ts';
+import { appendToPosixLog, FileTileFetcher, PosixLogAppender, readPosixCheckpoint, verifyPosixLog } from './posix-log.ts';
 import { proveConsistency, proveInclusion, readEntry, readEntryBundle } from './tile-reader.ts';
 
 const ORIGIN = 'example.com/posix-test';
@@ -88,7 +88,7 @@ describe('posix-log', () => {
       assert.equal(rekeyed.checkpoint.size, 4);
       await verifyPosixLog(dir, { log: other.verifier });
       // A live lock holder blocks; a dead one's lock is taken over.
-      writeFileSync(join(dir, '.lock'), `${process.pid}\n`);
+      writeFileSync(join(dir, '.lock'), `${process.ppid}\n`);
       await assert.rejects(appendToPosixLog({ ...opts(dir), key: other }, [entry(4)]), code('LOG_LOCKED'));
       writeFileSync(join(dir, '.lock'), '2147483646\n');
       assert.equal((await appendToPosixLog({ ...opts(dir), key: other }, [entry(4)])).checkpoint.size, 5);
@@ -97,6 +97,9 @@ describe('posix-log', () => {
       // and the lock no longer appears without its pid.
       writeFileSync(join(dir, '.lock'), '');
       assert.equal((await appendToPosixLog({ ...opts(dir), key: other }, [entry(5)])).checkpoint.size, 6);
+      // Regression: a restarted server that got the pid of the killed one (pid 1 in a container).
+      writeFileSync(join(dir, '.lock'), `${process.pid}\n`);
+      assert.equal((await appendToPosixLog({ ...opts(dir), key: other }, [entry(6)])).checkpoint.size, 7);
       assert.equal(existsSync(join(dir, '.lock')), false);
       assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.lock')), []);
     });
@@ -228,5 +231,34 @@ describe('appendToPosixLog from one process, concurrently', () => {
     assert.deepEqual(results.map((r) => r.indexes[0]).sort((a, b) => (a ?? 0) - (b ?? 0)), [0, 1, 2, 3, 4, 5, 6, 7]);
     const verified = await verifyPosixLog(dir, { log: key.verifier, origin: ORIGIN });
     assert.equal(verified.checkpoint.checkpoint.size, 8);
+  });
+});
+
+describe('PosixLogAppender (a long-lived writer)', () => {
+  it('extends the log another writer changed in between, from the disk, not from its remembered edge', async () => {
+    const dir = join(root, 'appender');
+    const appender = new PosixLogAppender(opts(dir));
+    await appender.append([entry(0), entry(1), entry(2)]);
+    await appendToPosixLog(opts(dir), [entry(3)]); // another writer
+    const result = await appender.append([entry(4), entry(5)]);
+    assert.deepEqual(result.indexes, [4, 5]);
+    const verified = await verifyPosixLog(dir, { log: key.verifier, origin: ORIGIN });
+    assert.equal(verified.checkpoint.checkpoint.size, 6);
+    assert.deepEqual([...verified.checkpoint.checkpoint.rootHash], [...merkleTreeHash([0, 1, 2, 3, 4, 5].map(entry))]);
+  });
+
+  it('serves the tiles it wrote from memory byte-identical to the files, and reloads after a failed append', async () => {
+    const dir = join(root, 'appender-memory');
+    const appender = new PosixLogAppender(opts(dir));
+    await appender.append(Array.from({ length: 300 }, (_, i) => entry(i)));
+    const disk = new FileTileFetcher(dir);
+    for (const path of ['tile/0/000', 'tile/0/001.p/44', 'tile/1/000.p/1']) {
+      assert.deepEqual(Buffer.from((await appender.fetcher.fetchTile(path))!), Buffer.from((await disk.fetchTile(path))!), path);
+    }
+    // A tampered partial tile is caught when the appender has to read the log again.
+    await appendToPosixLog(opts(dir), [entry(300)]);
+    writeFileSync(join(dir, 'tile/0/001.p/45'), Buffer.alloc(45 * 32));
+    await assert.rejects(appender.append([entry(301)]), code('TILE_INVALID'));
+    await assert.rejects(appender.append([entry(301)]), code('TILE_INVALID'));
   });
 });

@@ -3,7 +3,7 @@
 // and fsynced), reads, and full verification by re-deriving every tile from the entry bundles.
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError, VerificationError } from '../core/index.ts';
 import type { Checkpoint, OpenCheckpointOptions, OpenedCheckpoint } from './checkpoint.ts';
 import { openCheckpoint, signCheckpoint } from './checkpoint.ts';
@@ -51,6 +51,12 @@ export class FileTileFetcher implements TileFetcher {
   }
 }
 
+/** Whether `d` is strictly inside `dir`. */
+function inside(dir: string, d: string): boolean {
+  const rel = relative(dir, d);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
@@ -62,17 +68,35 @@ async function fsyncPath(path: string): Promise<void> {
 
 /**
  * Writes files atomically and durably under `dir`: each goes to a temp file that is fsynced and
- * renamed over the target; then every directory that gained an entry is fsynced, up to `dir`.
+ * renamed over the target; then every directory that gained an entry is fsynced: each file's
+ * directory, and the parent of every directory created on the way (up to `dir`).
+ * `made` remembers directories already created (by this writer), to skip their mkdir.
  */
-async function writeFilesDurably(dir: string, files: readonly { path: string; data: Uint8Array }[]): Promise<void> {
+async function writeFilesDurably(dir: string, files: readonly { path: string; data: Uint8Array }[], made = new Set<string>()): Promise<void> {
   const tempDir = join(dir, TEMP_DIR);
-  await mkdir(tempDir, { recursive: true });
+  if (!made.has(tempDir)) {
+    await mkdir(tempDir, { recursive: true });
+    made.add(tempDir);
+  }
+  // The temp directory itself needs no fsync: nothing durable ever refers to its contents.
   const dirs = new Set<string>();
   const writeOne = async (file: { path: string; data: Uint8Array }) => {
     const target = resolveLogPath(dir, file.path);
-    await mkdir(dirname(target), { recursive: true });
+    const parent = dirname(target);
+    if (!made.has(parent)) {
+      const created = await mkdir(parent, { recursive: true });
+      made.add(parent);
+      // Directories mkdir just made are new entries in their parents, up to the first that existed.
+      // (The log directory's own entry in its parent is made durable when the log is created.)
+      if (created !== undefined) for (let d = parent; d !== dirname(created) && inside(dir, d); d = dirname(d)) dirs.add(dirname(d));
+    }
     const temp = join(tempDir, `${randomBytes(8).toString('hex')}.tmp`);
-    const handle = await open(temp, 'wx', 0o644);
+    const handle = await open(temp, 'wx', 0o644).catch(async (e: unknown) => {
+      // Another writer starting over removed the temp directory this writer remembered.
+      if (!isNotFound(e)) throw e;
+      await mkdir(tempDir, { recursive: true });
+      return open(temp, 'wx', 0o644);
+    });
     try {
       await handle.writeFile(file.data);
       await handle.sync();
@@ -80,16 +104,17 @@ async function writeFilesDurably(dir: string, files: readonly { path: string; da
       await handle.close();
     }
     await rename(temp, target);
-    for (let d = dirname(target); relative(dir, d) !== '' && !relative(dir, d).startsWith('..'); d = dirname(d)) dirs.add(d);
-    dirs.add(dir);
+    dirs.add(parent); // gained (or replaced) the file's name
   };
   const queue = [...files];
   const workers = Array.from({ length: Math.min(16, queue.length) }, async () => {
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) await writeOne(f);
   });
   await Promise.all(workers);
-  // Deepest first, so a new directory is durable before the entry naming it in its parent.
-  for (const d of [...dirs].sort((a, b) => b.split(sep).length - a.split(sep).length)) await fsyncPath(d);
+  // Every directory that gained an entry (new ones included) is fsynced before anything that
+  // refers to these files (the checkpoint) is written, so their order among themselves does not
+  // matter: all of them are durable before the caller goes on.
+  await Promise.all([...dirs].map((d) => fsyncPath(d)));
 }
 
 /**
@@ -144,8 +169,10 @@ async function lockLogFile(dir: string): Promise<() => Promise<void>> {
       }
       const text = (await readFile(path, 'utf8').catch(() => '')).trim();
       const holder = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : undefined;
-      // A lock without a pid was left by an older custody killed half-way: nobody holds it.
-      if (holder === undefined || !processAlive(holder)) {
+      // A lock without a pid was left by an older custody killed half-way: nobody holds it. A lock
+      // with our own pid was left by an earlier process that had the same pid (pid 1 in a
+      // container restarted after SIGKILL): this process's own appends queue in `inProcess`.
+      if (holder === undefined || holder === process.pid || !processAlive(holder)) {
         await unlink(path).catch(() => undefined); // the holder died: take the lock over
         continue;
       }
@@ -171,10 +198,8 @@ export interface ReadCheckpointOptions extends OpenCheckpointOptions {
   readonly previousKeys?: readonly NoteVerifier[];
 }
 
-/** Reads and verifies the directory's checkpoint; undefined when the log has none yet. */
-export async function readPosixCheckpoint(dir: string, options: ReadCheckpointOptions): Promise<OpenedCheckpoint | undefined> {
-  const bytes = await new FileTileFetcher(dir).fetchTile(CHECKPOINT_PATH);
-  if (bytes === undefined) return undefined;
+/** Opens checkpoint bytes with the log key or, failing that, one of its previous keys. */
+function openWithKeys(bytes: Uint8Array, options: ReadCheckpointOptions): OpenedCheckpoint {
   const keys = [options.log, ...(options.previousKeys ?? [])];
   let firstError: unknown;
   for (const log of keys) {
@@ -185,6 +210,13 @@ export async function readPosixCheckpoint(dir: string, options: ReadCheckpointOp
     }
   }
   throw firstError;
+}
+
+/** Reads and verifies the directory's checkpoint; undefined when the log has none yet. */
+export async function readPosixCheckpoint(dir: string, options: ReadCheckpointOptions): Promise<OpenedCheckpoint | undefined> {
+  const bytes = await new FileTileFetcher(dir).fetchTile(CHECKPOINT_PATH);
+  if (bytes === undefined) return undefined;
+  return openWithKeys(bytes, options);
 }
 
 export interface AppendOptions {
@@ -246,40 +278,120 @@ function selectNew(entries: readonly Uint8Array[], size: number, known: Map<stri
  * directory consistent with its last checkpoint; the next append starts over from it.
  */
 export async function appendToPosixLog(options: AppendOptions, entries: readonly Uint8Array[]): Promise<AppendResult> {
-  const { dir, origin } = options;
-  const created = await mkdir(dir, { recursive: true });
-  // New directories (the log's and any parents mkdir made) must be durable in their parents.
-  if (created !== undefined) {
-    const stop = dirname(resolve(created));
-    for (let d = resolve(dir); d !== stop && d !== dirname(d); d = dirname(d)) await fsyncPath(dirname(d));
+  return new PosixLogAppender(options).append(entries);
+}
+
+/** What an appender knows of the log after its own last append: the checkpoint bytes it wrote and the tree edge. */
+interface KnownHead {
+  readonly bytes: Buffer | undefined;
+  readonly checkpoint: Checkpoint | undefined;
+  readonly edge: TreeEdge;
+}
+
+/** Most recently written hash tiles kept in memory for proofs (each ≤ 8 KiB). */
+const RECENT_TILES = 4096;
+
+/**
+ * Repeated appends to one log directory (a sequencer). Same files, same crash safety and the same
+ * lock per append as appendToPosixLog; in addition it remembers the tree edge it left behind, so
+ * an append whose lock finds the checkpoint byte-identical to the one this appender wrote last
+ * skips re-reading and re-verifying the checkpoint and partial tiles. Any other checkpoint (another
+ * writer, a cosigned republication, a failed append) makes it load the log from disk again.
+ * `fetcher` reads the log with the hash tiles this appender wrote recently served from memory.
+ */
+export class PosixLogAppender {
+  readonly #o: AppendOptions;
+  readonly #disk: FileTileFetcher;
+  readonly #recent = new Map<string, Uint8Array>();
+  #made = new Set<string>();
+  #known: KnownHead | undefined;
+  #dirReady = false;
+  readonly fetcher: TileFetcher;
+
+  constructor(options: AppendOptions) {
+    this.#o = options;
+    this.#disk = new FileTileFetcher(options.dir);
+    this.fetcher = {
+      fetchTile: (path: string) => {
+        const hit = this.#recent.get(path);
+        return hit === undefined ? this.#disk.fetchTile(path) : Promise.resolve(hit);
+      },
+    };
   }
-  const unlock = await lockLog(dir);
-  try {
+
+  async #prepareDir(): Promise<void> {
+    if (this.#dirReady) return;
+    const { dir } = this.#o;
+    const created = await mkdir(dir, { recursive: true });
+    // New directories (the log's and any parents mkdir made) must be durable in their parents.
+    if (created !== undefined) {
+      const stop = dirname(resolve(created));
+      for (let d = resolve(dir); d !== stop && d !== dirname(d); d = dirname(d)) await fsyncPath(dirname(d));
+    }
+    this.#dirReady = true;
+  }
+
+  /** The log as on disk: checkpoint verified, edge loaded and checked against its root. */
+  async #load(bytes: Buffer | undefined): Promise<KnownHead> {
+    const { dir, origin } = this.#o;
     // Left-overs of an interrupted append: never referenced by a checkpoint.
     await rm(join(dir, TEMP_DIR), { recursive: true, force: true });
-    const fetcher = new FileTileFetcher(dir);
-    const current = await readPosixCheckpoint(dir, {
-      log: options.key.verifier,
+    this.#made = new Set();
+    this.#recent.clear();
+    if (bytes === undefined) return { bytes, checkpoint: undefined, edge: EMPTY_EDGE };
+    const current = openWithKeys(bytes, {
+      log: this.#o.key.verifier,
       origin,
-      ...(options.previousKeys === undefined ? {} : { previousKeys: options.previousKeys }),
+      ...(this.#o.previousKeys === undefined ? {} : { previousKeys: this.#o.previousKeys }),
     });
-    const size = current?.checkpoint.size ?? 0;
-    const edge: TreeEdge =
-      current === undefined ? EMPTY_EDGE : await loadTreeEdge(fetcher, size, { entries: true, rootHash: current.checkpoint.rootHash });
-    const known = options.dedupe === true ? await leafIndex(fetcher, size) : undefined;
-    const { fresh, indexes } = selectNew(entries, size, known);
-    if (fresh.length === 0 && current !== undefined) {
-      return { checkpoint: current.checkpoint, signedCheckpoint: await readFile(join(dir, CHECKPOINT_PATH), 'utf8'), indexes, appended: 0 };
+    const size = current.checkpoint.size;
+    const edge = await loadTreeEdge(this.#disk, size, { entries: true, rootHash: current.checkpoint.rootHash });
+    return { bytes, checkpoint: current.checkpoint, edge };
+  }
+
+  #remember(tiles: readonly { path: string; data: Uint8Array }[]): void {
+    for (const t of tiles) {
+      if (t.path.startsWith('tile/entries/')) continue;
+      this.#recent.delete(t.path);
+      this.#recent.set(t.path, t.data);
+      if (this.#recent.size > RECENT_TILES) this.#recent.delete(this.#recent.keys().next().value!);
     }
-    const result = integrate(edge, fresh);
-    await writeFilesDurably(dir, result.tiles);
-    const checkpoint: Checkpoint = { origin, size: result.edge.size, rootHash: result.root, extensions: options.extensions ?? [] };
-    const signedCheckpoint = await signCheckpoint(checkpoint, [options.key.signer]);
-    // The checkpoint goes last: only now do the new tiles become part of the log.
-    await writeFilesDurably(dir, [{ path: CHECKPOINT_PATH, data: Buffer.from(signedCheckpoint, 'utf8') }]);
-    return { checkpoint, signedCheckpoint, indexes, appended: fresh.length };
-  } finally {
-    await unlock();
+  }
+
+  async append(entries: readonly Uint8Array[]): Promise<AppendResult> {
+    const { dir, origin } = this.#o;
+    await this.#prepareDir();
+    const unlock = await lockLog(dir);
+    try {
+      const onDisk = await this.#disk.fetchTile(CHECKPOINT_PATH);
+      const bytes = onDisk === undefined ? undefined : Buffer.from(onDisk.buffer, onDisk.byteOffset, onDisk.length);
+      const known = this.#known;
+      const same = known !== undefined && (bytes === undefined ? known.bytes === undefined : known.bytes !== undefined && bytes.equals(known.bytes));
+      this.#known = undefined; // until this append completes
+      const head = same ? known : await this.#load(bytes);
+      const size = head.edge.size;
+      const index = this.#o.dedupe === true ? await leafIndex(this.#disk, size) : undefined;
+      const { fresh, indexes } = selectNew(entries, size, index);
+      if (fresh.length === 0 && head.checkpoint !== undefined) {
+        this.#known = head;
+        return { checkpoint: head.checkpoint, signedCheckpoint: head.bytes!.toString('utf8'), indexes, appended: 0 };
+      }
+      const result = integrate(head.edge, fresh);
+      await writeFilesDurably(dir, result.tiles, this.#made);
+      const checkpoint: Checkpoint = { origin, size: result.edge.size, rootHash: result.root, extensions: this.#o.extensions ?? [] };
+      const signedCheckpoint = await signCheckpoint(checkpoint, [this.#o.key.signer]);
+      const written = Buffer.from(signedCheckpoint, 'utf8');
+      // The checkpoint goes last: only now do the new tiles become part of the log.
+      await writeFilesDurably(dir, [{ path: CHECKPOINT_PATH, data: written }], this.#made);
+      this.#remember(result.tiles);
+      this.#known = { bytes: written, checkpoint, edge: result.edge };
+      return { checkpoint, signedCheckpoint, indexes, appended: fresh.length };
+    } catch (e) {
+      this.#made = new Set();
+      throw e;
+    } finally {
+      await unlock();
+    }
   }
 }
 

@@ -60,7 +60,7 @@ export interface TlogEntryInput {
   readonly integratedTime?: number;
 }
 
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
 
 /** The bundle `tlogEntries[]` item. `logId.keyId` is the checkpoint key ID, as Rekor v2 writes it. */
 export function sigstoreTlogEntry(input: TlogEntryInput): SigstoreTlogEntry {

@@ -188,6 +188,17 @@ describe('POST /v1/sign', () => {
     });
   });
 
+  describe('when a passing verdict was just given for the digest', () => {
+    it('still refuses a request that names an attestation the store lacks (the reused verdict is per attestation set)', async () => {
+      const ok = await sign(h.tokens.signer, { digest: artifactSha, keyRef: 'release', artifactName: 'app-1.0.tgz' });
+      assert.equal(ok.statusCode, 200, ok.body);
+      const r = await sign(h.tokens.signer, { digest: artifactSha, keyRef: 'release', artifactName: 'app-1.0.tgz', attestationIds: ['f'.repeat(64)] });
+      assert.equal(r.statusCode, 422, r.body);
+      assert.equal(r.json<{ code: string; reason: string }>().code, 'POLICY_FAILED');
+      assert.equal(r.json<{ code: string; reason: string }>().reason, 'attestation-missing');
+    });
+  });
+
   describe('when the request must be refused', () => {
     const cases: [string, () => string, Record<string, unknown>, number, string][] = [
       ['no signer role', () => h.tokens.attester, { digest: artifactSha, keyRef: 'release', artifactName: 'app-1.0.tgz' }, 403, 'FORBIDDEN'],
