@@ -76,7 +76,10 @@ async function init(o: InitOptions): Promise<void> {
   const pass = passphraseFromEnv(o.passphraseEnv);
   const root = loadKeys(o.rootKey, pass);
   const targets = loadKeys(o.targetsKey, pass);
-  const online = loadPrivateKeyFile(o.onlineKey, passphraseFromEnv(o.onlinePassphraseEnv));
+  // A public key: the private online key lives elsewhere (e.g. an HSM custody serve opens, tuf.onlineKeys).
+  const onlineText = readFileOrFail(o.onlineKey, 'key').toString('utf8');
+  const online = isPrivateKeyText(onlineText) ? loadPrivateKeyFile(o.onlineKey, passphraseFromEnv(o.onlinePassphraseEnv)) : undefined;
+  const onlinePub = online?.publicKey ?? parsePublicKeyText(onlineText);
   const extra = loadKeys(o.signKey, pass);
   const repo = TufRepository.init(
     o.dir,
@@ -85,15 +88,17 @@ async function init(o: InitOptions): Promise<void> {
       rootThreshold: o.rootThreshold ?? 1,
       targetsKeys: targets.pubs,
       targetsThreshold: o.targetsThreshold ?? 1,
-      onlineKeys: [online.publicKey],
+      onlineKeys: [onlinePub],
       expiry: parseExpiry(o.expires),
-      onlineKeyPath: resolve(o.onlineKey),
+      ...(online === undefined ? {} : { onlineKeyPath: resolve(o.onlineKey) }),
     },
-    [...root.signers, ...targets.signers, ...extra.signers, online.signer()],
+    [...root.signers, ...targets.signers, ...extra.signers, ...(online === undefined ? [] : [online.signer()])],
   );
   await repo.save();
   const missing = repo.pendingRoles().filter((r) => repo.status(r).missing > 0);
-  if (missing.length === 0) {
+  if (online === undefined && missing.length === 0) {
+    output(o, { dir: o.dir, publishedBy: 'online key holder' }, `initialized ${o.dir}; the online key is not here: custody serve publishes it (tuf.onlineKeys)`);
+  } else if (missing.length === 0) {
     const r = await repo.publish();
     output(o, { dir: o.dir, published: r }, `initialized and published ${o.dir} (root v${r.rootVersion}, timestamp v${r.timestampVersion})`);
   } else {
@@ -268,7 +273,7 @@ export function repoCommand(): Command {
         .addOption(new Option('--root-threshold <n>', 'root signatures required').argParser(parsePositiveInt))
         .addOption(new Option('--targets-key <file>', 'targets key (private or public); repeat').argParser(collect).makeOptionMandatory())
         .addOption(new Option('--targets-threshold <n>', 'targets signatures required').argParser(parsePositiveInt))
-        .requiredOption('--online-key <file>', 'private key of the online roles (snapshot, timestamp); its path is recorded')
+        .requiredOption('--online-key <file>', 'private key of the online roles (snapshot, timestamp; its path is recorded), or only its public key when the server holds it (e.g. in an HSM)')
         .addOption(new Option('--expires <role=duration>', 'expiry period, e.g. timestamp=1d; repeat').argParser(collect))
         .action((o: InitOptions) => init(o)),
       'custody repo init --dir repo --root-key r1.key --root-key r2.key --root-threshold 2 --targets-key t.key --online-key online.key',

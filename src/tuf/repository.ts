@@ -253,6 +253,19 @@ export class TufRepository {
     this.signers.push(...signers);
   }
 
+  /** Expiry periods (seconds) of new versions. */
+  get expiryPeriods(): ExpiryPeriods {
+    return { ...this.state.expiry };
+  }
+
+  /** Changes expiry periods (seconds) for versions made from now on; kept by save(). */
+  setExpiry(periods: Partial<ExpiryPeriods>): void {
+    for (const [role, seconds] of Object.entries(periods)) {
+      if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new InputError('USAGE', `expiry of ${role} must be a positive number of seconds`);
+    }
+    this.state.expiry = { ...this.state.expiry, ...periods };
+  }
+
   get onlineKeyPath(): string | undefined {
     return this.state.onlineKey;
   }
@@ -685,7 +698,7 @@ export class TufRepository {
   }
 
   /** Roles whose every signature would come from the session's signers (the online roles). */
-  private canSignAlone(role: string): boolean {
+  canSignAlone(role: string): boolean {
     const { keyIds, threshold } = this.roleKeys(role);
     const mine = new Set(this.signers.map((s) => tufKeyId(s.publicKey)).filter((id) => keyIds.includes(id)));
     return mine.size >= threshold;
@@ -696,8 +709,12 @@ export class TufRepository {
    * a new snapshot and timestamp (signed with the online key). Refuses while any pending role
    * lacks its threshold of signatures. With `refreshWithin` (seconds), roles the session can sign
    * alone (online roles, hashed bins) that expire within that window get a new version too.
+   * With `keepUnsigned` (the server), roles short of signatures (offline work in progress, e.g. a
+   * root rotation awaiting signers) stay pending instead of refusing: the rest is published and
+   * the snapshot and timestamp are renewed, so online metadata never expires while offline
+   * signers are away.
    */
-  async publish(options: { refreshWithin?: number } = {}): Promise<PublishResult> {
+  async publish(options: { refreshWithin?: number; keepUnsigned?: boolean } = {}): Promise<PublishResult> {
     const now = this.now();
     if (options.refreshWithin !== undefined) await this.refreshExpiring(now, options.refreshWithin);
     // Pending roles still short of signatures get those of the session's keys that may sign them.
@@ -705,20 +722,22 @@ export class TufRepository {
       if (this.missingSignatures(role) > 0) await this.signWithSession(role);
     }
     const unsigned = this.state.pending.map((r) => [r, this.missingSignatures(r)] as const).filter(([, n]) => n > 0);
-    if (unsigned.length > 0) {
+    const kept = options.keepUnsigned === true ? unsigned.map(([r]) => r) : [];
+    const ready = this.state.pending.filter((r) => !kept.includes(r));
+    if (unsigned.length > 0 && options.keepUnsigned !== true) {
       throw new VerificationError('THRESHOLD_NOT_MET', `not enough signatures to publish: ${unsigned.map(([r, n]) => `${r} needs ${n} more`).join(', ')}`);
     }
     const meta = join(this.dir, 'metadata');
     const rootMd = this.loadRoot();
     let rootVersion = this.state.published.root;
-    if (this.state.pending.includes('root')) {
+    if (ready.includes('root')) {
       rootVersion = rootMd.signed.version;
       writeFileAtomic(join(meta, `${rootVersion}.root.json`), serialize(rootMd));
       writeFileAtomic(join(meta, 'root.json'), serialize(rootMd));
     }
     const metaFiles: Record<string, { version: number }> = this.state.published.snapshot === 0 ? {} : { ...this.snapshotMeta() };
     const published: string[] = [];
-    for (const role of this.state.pending) {
+    for (const role of ready) {
       if (role === 'root') continue;
       const md = this.load(role);
       writeFileAtomic(join(meta, `${md.signed.version}.${role}.json`), serialize(md), { fsync: false });
@@ -749,7 +768,7 @@ export class TufRepository {
     writeFileAtomic(this.stagedPath('snapshot'), snapshotBytes, { fsync: false });
     writeFileAtomic(this.stagedPath('timestamp'), serialize(timestamp), { fsync: false });
     this.state.published = { root: rootVersion, snapshot: snapshotVersion, timestamp: timestampVersion };
-    this.state.pending = [];
+    this.state.pending = kept;
     this.pendingSet = undefined;
     await this.save();
     return { snapshotVersion, timestampVersion, rootVersion, roles: published };

@@ -1,10 +1,17 @@
 // The deploy gate: a Kubernetes validating admission webhook (AdmissionReview admission.k8s.io/v1)
 // that admits a Pod or workload only when every container image, pinned by digest, has
 // attestations passing every configured policy; plus POST /v1/gate/verify for other deployers.
-// Where attestations come from is an adapter the composition root supplies.
+// Where attestations come from is an adapter the composition root supplies: `custody gate serve`
+// reads a directory, `custody serve` (gateServicePlugin, the `gate:` config section) its store.
 import type { FastifyInstance } from 'fastify';
-import { isValidDigestValue, type DigestSet } from '../../core/index.ts';
+import { isValidDigestValue, parseEnvelope, parseJson, type DigestSet } from '../../core/index.ts';
 import { evaluatePolicy, type AttestationInput, type PolicyInput, type PolicyTrust, type Verdict } from '../../policy/index.ts';
+import type { Store } from '../../store/index.ts';
+import type { AppContext } from '../app.ts';
+import type { Permission } from '../authz.ts';
+import { loadPolicyFiles } from '../policy-files.ts';
+import { errorResponses } from '../schemas.ts';
+import type { GateServerConfig } from '../tuf-config.ts';
 
 export interface GateConfig {
   policies: readonly { name: string; input: PolicyInput }[];
@@ -15,6 +22,8 @@ export interface GateConfig {
   namespaces: { include: readonly string[]; exclude: readonly string[] };
   attestationsFor(digest: DigestSet): Promise<readonly AttestationInput[]>;
   now(): Date;
+  /** What POST /v1/gate/verify needs (default 'public'). The webhook itself is always public: the Kubernetes API server calls it. */
+  verifyPermission?: Permission | 'public';
 }
 
 export interface ImageDecision {
@@ -134,7 +143,20 @@ function denialMessage(decision: GateDecision): string {
 const reviewSchema = { type: 'object', additionalProperties: true } as const;
 
 export function gatePlugin(app: FastifyInstance, { gate }: { gate: GateConfig }): Promise<void> {
-  app.post('/v1/gate/admission', { config: { permission: 'public' }, schema: { summary: 'Kubernetes validating admission webhook (AdmissionReview v1)', body: reviewSchema } }, async (request, reply) => {
+  app.post(
+    '/v1/gate/admission',
+    {
+      config: { permission: 'public' },
+      schema: {
+        summary: 'Kubernetes validating admission webhook (AdmissionReview admission.k8s.io/v1)',
+        description:
+          'Admits a Pod or workload only when every container image is pinned by sha256 digest and its attestations pass every gate policy. ' +
+          'Answers an AdmissionReview whose response.allowed is false with status.code 403 and a message naming each image and failed rule ' +
+          '(warn mode: allowed with warnings). A body that is not an AdmissionReview v1 with request.uid is 400 INPUT_INVALID.',
+        body: reviewSchema,
+      },
+    },
+    async (request, reply) => {
     let review: ReviewRequest;
     try {
       review = parseReview(request.body);
@@ -155,14 +177,17 @@ export function gatePlugin(app: FastifyInstance, { gate }: { gate: GateConfig })
     const message = `custody gate: ${denialMessage(decision)}`;
     if (gate.mode === 'warn') return respond(true, { warnings: decision.images.filter((d) => !d.allowed).flatMap((d) => d.reasons.map((r) => `${d.image}: ${r}`.slice(0, 1000))) });
     return respond(false, { status: { code: 403, reason: 'Forbidden', message } });
-  });
+    },
+  );
 
   app.post(
     '/v1/gate/verify',
     {
-      config: { permission: 'public' },
+      config: { permission: gate.verifyPermission ?? 'public' },
       schema: {
         summary: 'Decide whether images may be deployed (for deployers other than Kubernetes)',
+        description: 'The gate decision for images (name@sha256:…) in a Kubernetes namespace: {allowed, checked, images: [{image, allowed, reasons}], mode}. Decides only; never 403 for a failing image.',
+        response: { ...errorResponses },
         body: { type: 'object', required: ['images'], properties: { images: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } }, namespace: { type: 'string', maxLength: 253 } } },
       },
     },
@@ -173,4 +198,43 @@ export function gatePlugin(app: FastifyInstance, { gate }: { gate: GateConfig })
     },
   );
   return Promise.resolve();
+}
+
+/** Attestations about a digest from the server's store (DSSE envelopes and Sigstore bundles holding one). */
+export function storeAttestations(store: Store, namespace: string, max: number): (digest: DigestSet) => Promise<readonly AttestationInput[]> {
+  return async (digest) => {
+    const sha256 = digest['sha256'];
+    if (sha256 === undefined) return [];
+    const summaries = await store.attestationsBySubjects(namespace, [{ algorithm: 'sha256', value: sha256 }], max);
+    const out: AttestationInput[] = [];
+    for (const s of summaries) {
+      const stored = await store.getAttestation(namespace, s.id);
+      if (stored === undefined) continue;
+      try {
+        const json = parseJson(stored.bytes, 'stored attestation') as Record<string, unknown>;
+        out.push({ envelope: parseEnvelope(stored.mediaType === 'application/vnd.dev.sigstore.bundle.v0.3+json' ? json['dsseEnvelope'] : json), source: `${namespace}/${s.id}`, digest: { sha256: s.id } });
+      } catch {
+        // not a DSSE envelope (e.g. a bare in-toto link): policies see only envelopes
+      }
+    }
+    return out;
+  };
+}
+
+/** Registers the gate routes from `ctx.config.gate` (nothing when the section is absent). */
+export async function gateServicePlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
+  const config: GateServerConfig | undefined = ctx.config.gate;
+  if (config === undefined) return;
+  const { policies, trust } = loadPolicyFiles(config, 'gate');
+  await app.register(gatePlugin, {
+    gate: {
+      policies,
+      trust,
+      mode: config.mode,
+      namespaces: { include: config.namespaces, exclude: config.excludeNamespaces },
+      attestationsFor: storeAttestations(ctx.store, config.attestationsNamespace, config.maxAttestations),
+      now: ctx.now,
+      verifyPermission: 'gate.verify',
+    },
+  });
 }
