@@ -4,10 +4,14 @@
 //
 //   node bench/server-ingest.ts [--drivers sqlite,postgres] [--seed 1000000] [--seconds 10]
 //                               [--connections 16] [--out bench/out/server-ingest.json]
+//
+// The main phases run with the transparency log off (the store, signature check and audit chain
+// of issue 5); one more single-upload phase runs with it on (the default), whose checkpoint cycle
+// then bounds ingest. The load average is recorded at every phase: the machine may be shared.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +82,8 @@ interface RawRates {
   selectPerSecond: number;
   selectP50Ms: number;
   selectP99Ms: number;
+  /** 1-minute load average after the raw phases. */
+  load1: number;
 }
 
 async function measureRaw(store: Store): Promise<RawRates> {
@@ -117,10 +123,15 @@ async function measureRaw(store: Store): Promise<RawRates> {
     selectPerSecond: selects / selectSeconds,
     selectP50Ms: percentile(latencies, 50),
     selectP99Ms: percentile(latencies, 99),
+    load1: loadavg()[0]!,
   };
 }
 
 interface LoadResult {
+  /** 1-minute load average when the phase ended. */
+  load1?: number;
+  /** Server CPU time (user + system, all threads) per request, µs: robust to a shared machine. */
+  serverCpuUsPerRequest?: number;
   mode: string;
   batch: number;
   requestsPerSecond: number;
@@ -130,11 +141,28 @@ interface LoadResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function runLoadOn(server: { child: { pid?: number | undefined } }, spec: Record<string, unknown>): Promise<LoadResult> {
+  const before = cpuSeconds(server.child.pid);
+  const result = await runLoad(spec);
+  const requests = result.requests2xx + result.non2xx;
+  return { ...result, serverCpuUsPerRequest: ((cpuSeconds(server.child.pid) - before) * 1e6) / Math.max(1, requests) };
+}
+
 function runLoad(spec: Record<string, unknown>): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [LOAD, JSON.stringify(spec)], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`load generator failed: ${stderr}`));
-      else resolve(JSON.parse(stdout) as LoadResult);
+      else resolve({ ...(JSON.parse(stdout) as LoadResult), load1: loadavg()[0]! });
     });
   });
 }
@@ -146,6 +174,8 @@ interface DriverResult {
   ingestSingle: LoadResult;
   ingestBatch: LoadResult;
   query: LoadResult;
+  /** Single uploads with the transparency log on (the default configuration). */
+  ingestSingleTlog: LoadResult;
 }
 
 async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: string, pubFile: string): Promise<DriverResult> {
@@ -167,27 +197,39 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
     const raw = await measureRaw(store);
     log(`${driver}: raw batch insert ${raw.batchInsertPerSecond.toFixed(0)}/s, single ${raw.singleInsertPerSecond.toFixed(0)}/s, select ${raw.selectPerSecond.toFixed(0)}/s p99 ${raw.selectP99Ms.toFixed(2)} ms`);
     await store.close();
-    const config = join(dir, `${driver}.yaml`);
-    writeFileSync(
-      config,
-      `dataDir: ${dataDir}\n${storeYaml}trustedKeys: [${pubFile}]\nlimits:\n  requestsPerMinute: 100000000\n  bodyBytes: 16777216\nlog:\n  level: warn\n`,
-    );
-    const { token } = await createTokenOffline({ config }, { role: 'attester', namespaces: ['default'] });
-    const server = await spawnServer(['--config', config], { quiet: true });
+    const config = (tlog: boolean): string => {
+      const path = join(dir, `${driver}-${tlog ? 'tlog' : 'store'}.yaml`);
+      writeFileSync(
+        path,
+        `dataDir: ${dataDir}\n${storeYaml}trustedKeys: [${pubFile}]\nlimits:\n  requestsPerMinute: 100000000\n  bodyBytes: 16777216\nlog:\n  level: warn\ntlog:\n  enabled: ${tlog}\n`,
+      );
+      return path;
+    };
+    const { token } = await createTokenOffline({ config: config(false) }, { role: 'attester', namespaces: ['default'] });
+    const common = { token, seconds: SECONDS, connections: CONNECTIONS, keyPem, subjects: SUBJECTS };
+    let server = await spawnServer(['--config', config(false)], { quiet: true });
+    let ingestSingle: LoadResult, ingestBatch: LoadResult, query: LoadResult;
     try {
-      const common = { url: server.url, token, seconds: SECONDS, connections: CONNECTIONS, keyPem, subjects: SUBJECTS };
       log(`${driver}: server ingest, single documents, ${CONNECTIONS} connections, ${SECONDS} s`);
-      const ingestSingle = await runLoad({ ...common, mode: 'ingest', batch: 1 });
+      ingestSingle = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 });
       log(`${driver}: server ingest, NDJSON batches of 100`);
-      const ingestBatch = await runLoad({ ...common, mode: 'ingest', batch: 100, connections: 4 });
+      ingestBatch = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 100, connections: 4 });
       log(`${driver}: server query by subject`);
-      const query = await runLoad({ ...common, mode: 'query' });
-      const result: DriverResult = { driver, raw, ingestSingle, ingestBatch, query };
-      if (driver === 'sqlite') result.storeBytes = statSync(join(dataDir, 'custody.db')).size;
-      return result;
+      query = await runLoadOn(server, { ...common, url: server.url, mode: 'query' });
     } finally {
       await server.kill();
     }
+    server = await spawnServer(['--config', config(true)], { quiet: true });
+    let ingestSingleTlog: LoadResult;
+    try {
+      log(`${driver}: server ingest, single documents, transparency log on`);
+      ingestSingleTlog = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 });
+    } finally {
+      await server.kill();
+    }
+    const result: DriverResult = { driver, raw, ingestSingle, ingestBatch, query, ingestSingleTlog };
+    if (driver === 'sqlite') result.storeBytes = statSync(join(dataDir, 'custody.db')).size;
+    return result;
   } finally {
     await cluster?.stop();
   }
@@ -196,18 +238,21 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
 function report(results: DriverResult[]): string {
   const f = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const lines = [
-    `Store seeded with ${f(SEED)} attestations (${PER_SUBJECT} per subject); load: autocannon in a second process, ${CONNECTIONS} connections, ${SECONDS} s per phase.`,
+    `Store seeded with ${f(SEED)} attestations (${PER_SUBJECT} per subject); load: autocannon in a second process, ${CONNECTIONS} connections, ${SECONDS} s per phase; transparency log off except in the last column.`,
     '',
-    '| driver | server ingest, 1 per request (att/s) | raw insert, 1 per txn (att/s) | ratio | server ingest, NDJSON ×100 (att/s) | raw insert, 1000 per txn (att/s) | ratio | server query by subject (req/s) | p50 / p99 (ms) | raw select (ops/s) | raw p50 / p99 (ms) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| driver | server ingest, 1 per request (att/s) | raw insert, 1 per txn (att/s) | ratio | server ingest, NDJSON ×100 (att/s) | raw insert, 1000 per txn (att/s) | ratio | server query by subject (req/s) | p50 / p99 (ms) | raw select (ops/s) | raw p50 / p99 (ms) | server ingest with tlog (att/s) | load avg per phase |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
+  const cpu: string[] = [];
   for (const r of results) {
     const batchRate = r.ingestBatch.requestsPerSecond * 100;
+    cpu.push(`${r.driver}: ingest ${f(r.ingestSingle.serverCpuUsPerRequest ?? Number.NaN)} µs/request, NDJSON ×100 ${f((r.ingestBatch.serverCpuUsPerRequest ?? Number.NaN) / 100)} µs/attestation, query ${f(r.query.serverCpuUsPerRequest ?? Number.NaN)} µs/request, ingest with tlog ${f(r.ingestSingleTlog.serverCpuUsPerRequest ?? Number.NaN)} µs/request`);
     lines.push(
-      `| ${r.driver} | ${f(r.ingestSingle.requestsPerSecond)} | ${f(r.raw.singleInsertPerSecond)} | ${f(r.ingestSingle.requestsPerSecond / r.raw.singleInsertPerSecond, 2)} | ${f(batchRate)} | ${f(r.raw.batchInsertPerSecond)} | ${f(batchRate / r.raw.batchInsertPerSecond, 2)} | ${f(r.query.requestsPerSecond)} | ${f(r.query.latencyMs.p50, 1)} / ${f(r.query.latencyMs.p99, 1)} | ${f(r.raw.selectPerSecond)} | ${f(r.raw.selectP50Ms, 2)} / ${f(r.raw.selectP99Ms, 2)} |`,
+      `| ${r.driver} | ${f(r.ingestSingle.requestsPerSecond)} | ${f(r.raw.singleInsertPerSecond)} | ${f(r.ingestSingle.requestsPerSecond / r.raw.singleInsertPerSecond, 2)} | ${f(batchRate)} | ${f(r.raw.batchInsertPerSecond)} | ${f(batchRate / r.raw.batchInsertPerSecond, 2)} | ${f(r.query.requestsPerSecond)} | ${f(r.query.latencyMs.p50, 1)} / ${f(r.query.latencyMs.p99, 1)} | ${f(r.raw.selectPerSecond)} | ${f(r.raw.selectP50Ms, 2)} / ${f(r.raw.selectP99Ms, 2)} | ${f(r.ingestSingleTlog.requestsPerSecond)} | ${[r.ingestSingle, r.ingestBatch, r.query, r.ingestSingleTlog].map((p) => f(p.load1 ?? 0, 1)).join(' / ')} |`,
     );
   }
-  lines.push('', 'Errors (non-2xx / socket errors): ' + results.map((r) => `${r.driver}: ingest ${r.ingestSingle.non2xx}/${r.ingestSingle.errors}, batch ${r.ingestBatch.non2xx}/${r.ingestBatch.errors}, query ${r.query.non2xx}/${r.query.errors}`).join('; '));
+  lines.push('', `Server CPU time (user + system, all threads) per unit: ${cpu.join('; ')}`);
+  lines.push('', 'Errors (non-2xx / socket errors): ' + results.map((r) => `${r.driver}: ingest ${r.ingestSingle.non2xx}/${r.ingestSingle.errors}, batch ${r.ingestBatch.non2xx}/${r.ingestBatch.errors}, query ${r.query.non2xx}/${r.query.errors}, tlog ${r.ingestSingleTlog.non2xx}/${r.ingestSingleTlog.errors}`).join('; '));
   return lines.join('\n');
 }
 

@@ -8,10 +8,17 @@ export interface TargetOptions {
   data?: string;
   config?: string;
   server?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
 }
 
 export function addServerOption(command: Command): Command {
-  return command.addOption(new Option('--server <url>', 'server URL (default: $CUSTODY_SERVER); token from $CUSTODY_TOKEN'));
+  return command
+    .addOption(new Option('--server <url>', 'server URL (default: $CUSTODY_SERVER); token from $CUSTODY_TOKEN'))
+    .addOption(new Option('--cacert <file>', 'https: CA certificate (PEM) to trust for the server (default: $CUSTODY_CACERT)'))
+    .addOption(new Option('--cert <file>', 'https: client certificate (PEM) for mTLS (default: $CUSTODY_CERT)'))
+    .addOption(new Option('--key <file>', 'https: private key (PEM) of --cert (default: $CUSTODY_KEY)'));
 }
 
 export function addOfflineOptions(command: Command): Command {
@@ -23,7 +30,8 @@ export function addOfflineOptions(command: Command): Command {
 export function client(options: TargetOptions): CustodyClient {
   const server = options.server ?? process.env['CUSTODY_SERVER'];
   if (server === undefined || server === '') throw new InputError('USAGE', 'no server: pass --server URL or set CUSTODY_SERVER');
-  return new CustodyClient({ server });
+  const tls = { ...(options.cacert === undefined ? {} : { cacert: options.cacert }), ...(options.cert === undefined ? {} : { cert: options.cert }), ...(options.key === undefined ? {} : { key: options.key }) };
+  return new CustodyClient({ server, tls });
 }
 
 /** The offline target when --data or --config is given, else undefined (use the server). */

@@ -1,7 +1,10 @@
 // A thin HTTP client of the server for the CLI (push, query, token, audit with --server). The
 // token comes from the caller or CUSTODY_TOKEN. Server errors become custody errors: 4xx input
-// problems exit 2, 401/403 exit 1, an unreachable or failing server exits 2.
+// problems exit 2, 401/403 exit 1, an unreachable or failing server exits 2. Over HTTPS it can
+// trust a private CA and present a client certificate (mTLS): paths from the caller or
+// CUSTODY_CACERT, CUSTODY_CERT and CUSTODY_KEY.
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpsRequest } from 'node:https';
 import { InputError, PolicyError, digestFile, parseDigestString } from '../core/index.ts';
 import type { AttestationPage, AuditEntry, AuditHead, ProvenanceGraph, TokenRecord } from '../store/index.ts';
 import type { CreatedToken } from './api-tokens.ts';
@@ -14,6 +17,61 @@ export interface ClientOptions {
   token?: string;
   /** Documents per NDJSON request when pushing many. */
   batchSize?: number;
+  /** TLS files (PEM paths); each defaults to its environment variable. */
+  tls?: ClientTlsOptions;
+}
+
+export interface ClientTlsOptions {
+  /** CA bundle to trust for the server's certificate (default: CUSTODY_CACERT, else the system CAs). */
+  cacert?: string;
+  /** Client certificate for mTLS (default: CUSTODY_CERT); needs `key`. */
+  cert?: string;
+  /** Its private key (default: CUSTODY_KEY). */
+  key?: string;
+}
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new InputError('FILE_UNREADABLE', `cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+  }
+}
+
+/** An https.Agent for the TLS files, or undefined when none is given (then fetch() does the work). */
+export function tlsAgent(options: ClientTlsOptions = {}): Agent | undefined {
+  const env = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
+  const cacert = options.cacert ?? env('CUSTODY_CACERT');
+  const cert = options.cert ?? env('CUSTODY_CERT');
+  const key = options.key ?? env('CUSTODY_KEY');
+  if (cacert === undefined && cert === undefined && key === undefined) return undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new InputError('USAGE', 'a client certificate needs its key: give both --cert and --key (or CUSTODY_CERT and CUSTODY_KEY)');
+  return new Agent({
+    keepAlive: true,
+    ...(cacert === undefined ? {} : { ca: readTlsFile(cacert, 'CA certificate') }),
+    ...(cert === undefined ? {} : { cert: readTlsFile(cert, 'client certificate') }),
+    ...(key === undefined ? {} : { key: readTlsFile(key, 'client key') }),
+  });
+}
+
+/** fetch() over node:https with an agent (undici's fetch takes no TLS files). */
+function fetchWithAgent(url: string, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array }, agent: Agent): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method, headers: init.headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+        const status = res.statusCode ?? 502;
+        resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers }));
+      });
+    });
+    // fetch() reports a network failure as a TypeError with the cause attached; so does this.
+    req.on('error', (e) => reject(new TypeError('fetch failed', { cause: e })));
+    req.end(init.body);
+  });
 }
 
 export interface PushResult {
@@ -48,11 +106,18 @@ export class CustodyClient {
   readonly #base: string;
   readonly #token: string | undefined;
   readonly #batchSize: number;
+  readonly #agent: Agent | undefined;
 
   constructor(options: ClientOptions) {
     this.#base = options.server.replace(/\/+$/, '');
     this.#token = options.token ?? process.env['CUSTODY_TOKEN'];
     this.#batchSize = options.batchSize ?? 500;
+    this.#agent = this.#base.startsWith('https:') ? tlsAgent(options.tls) : undefined;
+  }
+
+  /** Closes kept-alive TLS connections (a CLI process exits anyway). */
+  close(): void {
+    this.#agent?.destroy();
   }
 
   async #request(method: string, path: string, body?: { type: string; data: string | Uint8Array }): Promise<Response> {
@@ -61,7 +126,8 @@ export class CustodyClient {
     if (body !== undefined) headers['content-type'] = body.type;
     let response: Response;
     try {
-      response = await fetch(`${this.#base}${path}`, { method, headers, ...(body === undefined ? {} : { body: body.data }) });
+      const init = { method, headers, ...(body === undefined ? {} : { body: body.data }) };
+      response = this.#agent === undefined ? await fetch(`${this.#base}${path}`, init) : await fetchWithAgent(`${this.#base}${path}`, init, this.#agent);
     } catch (e) {
       throw new InputError('SERVER_UNAVAILABLE', `cannot reach ${this.#base}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : String(e)}`, { cause: e });
     }

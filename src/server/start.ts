@@ -11,6 +11,7 @@ import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth.ts';
 import { defaultConfig, loadConfig, parseListen, splitListen, type ServerConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
+import { enforceClientCertificates, httpsOptions } from './mtls.ts';
 import { createOidcVerifier } from './oidc.ts';
 
 export const SQLITE_FILE = 'custody.db';
@@ -35,13 +36,14 @@ export function resolveServeConfig(options: Pick<ServeOptions, 'config' | 'data'
   return config;
 }
 
-/** Opens the configured store, with group commit, and applies pending migrations. */
-export async function openStore(config: ServerConfig, onPoolError?: (e: Error) => void): Promise<Store> {
+/** Opens the configured store, with group commit, and applies pending migrations (writerThread: sqlite-writer.ts). */
+export async function openStore(config: ServerConfig, onPoolError?: (e: Error) => void, options: { writerThread?: boolean } = {}): Promise<Store> {
   const raw =
     config.store.driver === 'sqlite'
-      ? openSqliteStore({ path: join(config.dataDir, SQLITE_FILE) })
+      ? openSqliteStore({ path: join(config.dataDir, SQLITE_FILE), writerThread: options.writerThread ?? false })
       : openPostgresStore({ connectionString: config.store.url, maxConnections: config.store.maxConnections, ...(onPoolError === undefined ? {} : { onPoolError }) });
-  const store = withGroupCommit(raw);
+  // PostgreSQL: two transactions in flight (group-commit.ts); SQLite has one writer anyway.
+  const store = withGroupCommit(raw, { maxInFlight: config.store.driver === 'postgres' ? 2 : 1 });
   try {
     await store.migrate();
   } catch (e) {
@@ -64,8 +66,33 @@ export function loadTrustedKeys(paths: readonly string[]): PublicKey[] {
   });
 }
 
+/**
+ * Connections refused for their client certificate (clientCerts: require) never reach a route, so
+ * the error handler cannot audit them: they are audited here, as denied requests are (issue 5).
+ */
+function auditTlsRefusals(app: FastifyInstance, store: Store): void {
+  enforceClientCertificates(app.server, (refused) => {
+    store
+      .write([
+        {
+          audit: {
+            at: new Date().toISOString(),
+            actor: 'anonymous',
+            action: 'tls.handshake',
+            namespace: null,
+            target: null,
+            outcome: 'denied',
+            status: 0,
+            detail: { code: refused.code, ip: refused.ip, presented: refused.presented },
+          },
+        },
+      ])
+      .catch((e: unknown) => app.log.error({ err: e }, 'could not audit a refused TLS connection'));
+  });
+}
+
 export interface RunningServer {
-  /** http://HOST:PORT the server listens on. */
+  /** http(s)://HOST:PORT the server listens on. */
   url: string;
   app: FastifyInstance;
   store: Store;
@@ -77,17 +104,23 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const config = resolveServeConfig(options);
   const trustedKeys = loadTrustedKeys(config.trustedKeys);
-  const store = await openStore(config);
+  // The server writes SQLite from a writer thread: fsync waits do not stop the event loop.
+  const store = await openStore(config, undefined, { writerThread: true });
   let app: FastifyInstance;
   try {
     app = await buildApp({
       store,
       config,
       trustedKeys,
-      authenticator: createAuthenticator(store, config.auth.oidc.length > 0 ? createOidcVerifier(config.auth.oidc) : undefined),
+      authenticator: createAuthenticator(store, config.auth.oidc.length > 0 ? createOidcVerifier(config.auth.oidc) : undefined, undefined, {
+        certGrants: config.tls?.grants ?? [],
+        requireCertificate: config.tls?.clientCerts === 'require',
+      }),
+      ...(config.tls === undefined ? {} : { https: httpsOptions(config.tls) }),
       metrics: createMetrics(),
       logger: { level: config.log.level, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
     });
+    if (config.tls?.clientCerts === 'require') auditTlsRefusals(app, store);
     const { host, port } = splitListen(config.listen);
     await app.listen({ host, port });
   } catch (e) {
@@ -122,5 +155,5 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, store, config, close };
+  return { url: `${config.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`, app, store, config, close };
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { havePostgres, postgresAvailable, startPostgres, type PostgresCluster } from '../../test/support/postgres.ts';
+import { verifyAuditEntries } from './audit-chain.ts';
 import { runStoreContract } from './contract.case.ts';
+import { withGroupCommit } from './group-commit.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { openPostgresStore } from './postgres.ts';
 
@@ -52,6 +54,29 @@ describe('PostgresStore', () => {
       await assert.rejects(client.query('DELETE FROM audit_log'), /append-only/);
     } finally {
       await client.end();
+    }
+  });
+
+  it('group-commits with two transactions in flight: every upload stored once, the audit chain intact', async (t) => {
+    if (!havePostgres(t)) return;
+    const raw = openPostgresStore({ connectionString: await cluster!.createDatabase(), maxConnections: 4 });
+    await raw.migrate();
+    const store = withGroupCommit(raw, { maxInFlight: 2, maxUnits: 8 });
+    try {
+      const draft = (i: number) => ({ at: new Date(0).toISOString(), actor: `c${i}`, action: 'test', namespace: null, target: String(i), outcome: 'allowed' as const, status: 0, detail: {} });
+      const waves: Promise<unknown>[] = [];
+      for (let wave = 0; wave < 8; wave++) {
+        waves.push(...Array.from({ length: 12 }, (_, i) => store.write([{ audit: draft(wave * 12 + i) }])));
+        await new Promise((r) => setImmediate(r));
+      }
+      const results = (await Promise.all(waves)) as { audit: { target: string | null; seq: number } }[][];
+      assert.deepEqual(results.map((r) => r[0]!.audit.target), Array.from({ length: 96 }, (_, i) => String(i)));
+      assert.equal(new Set(results.map((r) => r[0]!.audit.seq)).size, 96, 'every entry has its own place in the chain');
+      const entries = await raw.readAudit(0, 1000);
+      assert.equal(entries.length, 96);
+      assert.deepEqual(verifyAuditEntries(entries, await raw.auditHead()), []);
+    } finally {
+      await raw.close();
     }
   });
 });

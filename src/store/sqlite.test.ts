@@ -13,6 +13,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 runStoreContract('sqlite', { migrationVersions: SQLITE_MIGRATIONS.map((m) => m.version), open: () => Promise.resolve(openSqliteStore({ path: join(dir, `store-${n++}.db`) })) });
+// The server's configuration: write() on the writer thread, everything else on the main connection.
+runStoreContract('sqlite with a writer thread', {
+  migrationVersions: SQLITE_MIGRATIONS.map((m) => m.version),
+  open: () => Promise.resolve(openSqliteStore({ path: join(dir, `store-${n++}.db`), writerThread: true })),
+});
 
 describe('SqliteStore', () => {
   it('runs in WAL mode with synchronous=FULL', async () => {

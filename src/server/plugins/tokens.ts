@@ -76,7 +76,10 @@ export function tokensPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext })
     async (request) => {
       const at = ctx.now().toISOString();
       const draft = ctx.draft(request, { action: 'tokens.revoke', namespace: null, target: request.params.id, outcome: 'allowed', status: 200 });
-      if (!(await store.revokeToken(request.params.id, at, draft))) {
+      const revoked = await store.revokeToken(request.params.id, at, draft);
+      // Whatever the outcome, the next request with this token reads it from the store again.
+      ctx.authenticator.forget(request.params.id);
+      if (!revoked) {
         await store.write([{ audit: { ...draft, outcome: 'failed', status: 404 } }]);
         throw new ApiError(404, 'NOT_FOUND', `no active token ${request.params.id}`);
       }
