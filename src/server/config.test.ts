@@ -89,3 +89,65 @@ describe('parseExpiry', () => {
     for (const text of ['soon', '10y', '-1d', '', '2024-01-01T00:00:00Z']) assert.throws(() => parseExpiry(text, now), (e) => e instanceof InputError && e.code === 'USAGE', text);
   });
 });
+
+describe('tuf: and gate: sections', () => {
+  const tuf = (extra: Record<string, unknown> = {}) => ({ dir: 'tuf', onlineKeys: [{ file: 'keys/online.key' }, { name: 'tuf-online' }], ...extra });
+
+  it('are absent unless configured; relative paths resolve; defaults fill the rest', () => {
+    const none = parseConfig({}, '/srv');
+    assert.equal(none.tuf, undefined);
+    assert.equal(none.gate, undefined);
+    const c = parseConfig(
+      {
+        tuf: tuf({ expiry: { timestamp: '1d', snapshot: '7d' }, admission: { policies: ['p.json'], policyKeys: ['owner.pub'] }, roles: [{ role: 'apps', namespaces: ['apps'] }, { role: 'web', principals: ['token:ab*'] }] }),
+        gate: { policies: ['deploy.json'], allowUnsignedPolicy: true, mode: 'warn', excludeNamespaces: ['kube-system'] },
+      },
+      '/srv',
+    );
+    assert.equal(c.tuf?.dir, '/srv/tuf');
+    assert.deepEqual(c.tuf?.onlineKeys, [{ file: '/srv/keys/online.key' }, { name: 'tuf-online' }]);
+    assert.equal(c.tuf?.keyBackend, 'signing');
+    assert.deepEqual(c.tuf?.expiry, { timestamp: 86400, snapshot: 7 * 86400 });
+    assert.equal(c.tuf?.refreshWithin, 12 * 3600);
+    assert.equal(c.tuf?.refreshEveryMs, 60_000);
+    assert.deepEqual(c.tuf?.admission, { policies: ['/srv/p.json'], policyKeys: ['/srv/owner.pub'], policyThreshold: 1, allowUnsignedPolicy: false });
+    assert.deepEqual(c.tuf?.roles, [
+      { role: 'apps', principals: [], namespaces: ['apps'] },
+      { role: 'web', principals: ['token:ab*'], namespaces: [] },
+    ]);
+    assert.equal(c.gate?.mode, 'warn');
+    assert.deepEqual(c.gate?.policies, ['/srv/deploy.json']);
+    assert.equal(c.gate?.attestationsNamespace, 'default');
+    const hsm = parseConfig({ tuf: tuf({ keyBackend: { kind: 'pkcs11', tokenLabel: 'tuf' } }) }, '/srv');
+    assert.deepEqual(hsm.tuf?.keyBackend, { kind: 'pkcs11', library: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'tuf', pinEnv: 'CUSTODY_PKCS11_PIN', sessions: 2 });
+  });
+
+  it('refuse bad sections with an input error naming the place', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ tuf: 'tuf' }, /tuf: must be a mapping/],
+      [{ tuf: { dir: 'tuf' } }, /tuf\.onlineKeys/],
+      [{ tuf: tuf({ directory: 'x' }) }, /tuf: unknown key 'directory'/],
+      [{ tuf: { ...tuf(), dir: '' } }, /tuf\.dir: must be a non-empty string/],
+      [{ tuf: tuf({ onlineKeys: [{ path: 'k' }] }) }, /tuf\.onlineKeys\[0\]: unknown key 'path'/],
+      [{ tuf: tuf({ onlineKeys: [{}] }) }, /tuf\.onlineKeys\[0\]: needs file/],
+      [{ tuf: tuf({ keyBackend: { kind: 'kms' } }) }, /tuf\.keyBackend\.kind/],
+      [{ tuf: tuf({ keyBackend: { kind: 'pkcs11' } }) }, /tuf\.keyBackend\.tokenLabel/],
+      [{ tuf: tuf({ expiry: { root: '1d' } }) }, /tuf\.expiry: unknown key 'root'/],
+      [{ tuf: tuf({ expiry: { timestamp: 'tomorrow' } }) }, /tuf\.expiry\.timestamp: 'tomorrow' is not a duration/],
+      [{ tuf: tuf({ expiry: { timestamp: '6h' }, refreshWithin: '12h' }) }, /tuf\.refreshWithin: must be shorter than expiry\.timestamp/],
+      [{ tuf: tuf({ refreshWithin: '1m', refreshEvery: '5m' }) }, /tuf\.refreshEvery: must be shorter/],
+      [{ tuf: tuf({ admission: { policies: ['p.json'] } }) }, /tuf\.admission: policies need policyKeys/],
+      [{ tuf: tuf({ admission: { policies: ['p.json'], policyKeys: ['k.pub'], policyThreshold: 2 } }) }, /policyThreshold: 2 is more than/],
+      [{ tuf: tuf({ roles: [{ role: 'apps' }] }) }, /tuf\.roles\[0\]: needs principals or namespaces/],
+      [{ tuf: tuf({ roles: [{ role: 'timestamp', namespaces: ['a'] }] }) }, /tuf\.roles\[0\]\.role: 'timestamp' is not a targets role/],
+      [{ tuf: tuf({ roles: [{ role: 'a', namespaces: ['a'] }, { role: 'a', principals: ['x'] }] }) }, /role 'a' is listed twice/],
+      [{ gate: {} }, /gate\.policies: the gate needs at least one policy/],
+      [{ gate: { policies: ['d.json'], allowUnsignedPolicy: true, mode: 'audit' } }, /gate\.mode/],
+      [{ gate: { policies: ['d.json'], allowUnsignedPolicy: 'yes' } }, /gate\.allowUnsignedPolicy: must be true or false/],
+      [{ gate: { policies: ['d.json'], allowUnsignedPolicy: true, attestationsNamespace: 'Bad NS' } }, /gate\.attestationsNamespace/],
+    ];
+    for (const [doc, message] of cases) {
+      assert.throws(() => parseConfig(doc, '/'), (e) => inputError(e) && message.test((e as Error).message), JSON.stringify(doc));
+    }
+  });
+});

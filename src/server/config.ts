@@ -4,10 +4,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../core/index.ts';
+import { configFields, isRecord } from './config-fields.ts';
 import type { Role } from '../store/index.ts';
 import { ROLES, isNamespace } from './authz.ts';
 import { defaultTlogConfig, parseTlogConfig, type TlogConfig } from './log-config.ts';
+import { tlsSection, type TlsConfig } from './mtls.ts';
 import { defaultSigningConfig, parseSigningConfig, type SigningConfig } from './sign-config.ts';
+import { defaultCaConfig, parseCaConfig, type CaConfig } from './ca/ca-config.ts';
+import { parseDistributionConfig, type GateServerConfig, type TufConfig } from './tuf-config.ts';
 
 export interface OidcGrant {
   /** Claims that must all equal these values (string comparison). */
@@ -46,6 +50,14 @@ export interface ServerConfig {
   tlog: TlogConfig;
   /** The signing service (sign-config.ts). */
   signing: SigningConfig;
+  /** The keyless CA, TSA and workload-identity issuer (ca/ca-config.ts). */
+  ca: CaConfig;
+  /** The TUF repository served at /tuf (tuf-config.ts); absent: no TUF routes. */
+  tuf?: TufConfig;
+  /** The deploy gate at /v1/gate (tuf-config.ts); absent: no gate routes. */
+  gate?: GateServerConfig;
+  /** HTTPS and client certificates (mtls.ts); absent: plain HTTP. */
+  tls?: TlsConfig;
 }
 
 export const DEFAULT_PORT = 8420;
@@ -62,35 +74,14 @@ export function defaultConfig(dataDir: string): ServerConfig {
     log: { level: 'info' },
     tlog: defaultTlogConfig(),
     signing: defaultSigningConfig(dataDir),
+    ca: defaultCaConfig(dataDir),
   };
 }
 
-function fail(where: string, message: string): never {
-  throw new InputError('INPUT_INVALID', `server config: ${where}: ${message}`);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function only(obj: Record<string, unknown>, where: string, keys: string[]): void {
-  for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(where, `unknown key '${k}' (known: ${keys.join(', ')})`);
-}
-
-function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') fail(where, 'must be a non-empty string');
-  return v;
-}
-
-function strings(v: unknown, where: string): string[] {
-  if (!Array.isArray(v)) fail(where, 'must be a list');
-  return v.map((s, i) => str(s, `${where}[${i}]`));
-}
-
-function positiveInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(where, 'must be a positive integer');
-  return v;
-}
+const fields = configFields();
+const { only, str, strings, posInt: positiveInt } = fields;
+// Annotated, so that calls narrow like a function that never returns.
+const fail: (where: string, message: string) => never = fields.fail;
 
 function namespaces(v: unknown, where: string): string[] {
   const list = strings(v, where);
@@ -169,14 +160,17 @@ export function parseConfig(doc: unknown, baseDir: string): ServerConfig {
   const config = defaultConfig(at('server'));
   if (doc === null || doc === undefined) return config;
   if (!isRecord(doc)) fail('top level', 'must be a mapping');
-  only(doc, 'top level', ['listen', 'dataDir', 'store', 'trustedKeys', 'limits', 'attestations', 'auth', 'log', 'tlog', 'signing']);
+  only(doc, 'top level', ['listen', 'dataDir', 'store', 'trustedKeys', 'limits', 'attestations', 'auth', 'log', 'tlog', 'signing', 'tuf', 'gate', 'tls', 'ca']);
   config.tlog = parseTlogConfig(doc['tlog'], at);
   if (doc['listen'] !== undefined) config.listen = parseListen(str(doc['listen'], 'listen'));
   if (doc['dataDir'] !== undefined) config.dataDir = at(str(doc['dataDir'], 'dataDir'));
   config.signing = parseSigningConfig(doc['signing'], at, config.dataDir);
+  config.ca = parseCaConfig(doc['ca'], at, config.dataDir);
+  Object.assign(config, parseDistributionConfig(doc, at));
   config.store = parseStore(doc['store'], config.store);
   if (doc['trustedKeys'] !== undefined) config.trustedKeys = strings(doc['trustedKeys'], 'trustedKeys').map(at);
   config.limits = parseLimits(doc['limits'], config.limits);
+  Object.assign(config, tlsSection(doc['tls'], at));
   const att = doc['attestations'];
   if (att !== undefined) {
     if (!isRecord(att)) fail('attestations', 'must be a mapping');
@@ -287,6 +281,17 @@ auth:
 log:
   level: info   # JSON lines on stdout (pino); tokens and keys are never logged
 
+# HTTPS, and client certificates (mTLS) as a way to authenticate next to tokens (docs/server.md).
+# tls:
+#   cert: tls/server.crt
+#   key: tls/server.key
+#   clientCa: tls/clients-ca.crt   # CA signing client certificates
+#   clientCerts: request           # none | request | require (refused at the handshake, audited)
+#   grants:                        # verified certificate -> role; match commonName, san, fingerprint
+#     - san: URI:spiffe://example.org/ci/builder
+#       role: attester
+#       namespaces: [app]
+
 # Transparency log: tiles and checkpoint under <dataDir>/log (served at /log/...), note key in
 # <dataDir>/log-key (made at first start; 'custody log key show --data DIR' prints its verifier key).
 tlog:
@@ -297,6 +302,15 @@ tlog:
   # witnesses:
   #   - { url: http://witness.example:8421, key: "witness1+0a1b2c3d+BA..." }
   # witnessThreshold: 1
+
+# Keyless signing (docs/keyless.md): a Fulcio-compatible CA, an RFC 3161 time-stamp authority and
+# a workload-identity OIDC issuer. Create it first: custody ca init --config THIS_FILE --root-key-out FILE
+# ca:
+#   enabled: true
+#   backend: { kind: file }          # CUSTODY_CA_KEY_PASSPHRASE; or { kind: pkcs11, tokenLabel: … }
+#   certValiditySeconds: 600
+#   identity: { issuer: https://custody.example, audience: sigstore }
+#   issuers: []                      # external OIDC providers (issuer, audiences, jwksUri, san, extensions)
 
 `;
 }

@@ -16,6 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { InputError } from '../core/index.ts';
 import type { Role } from '../store/index.ts';
 import { ROLES, isNamespace, type Principal } from './authz.ts';
+import { configFields, isRecord } from './config-fields.ts';
 import { ApiError } from './errors.ts';
 
 export type ClientCertMode = 'none' | 'request' | 'require';
@@ -38,22 +39,10 @@ export interface TlsConfig {
   grants: CertGrant[];
 }
 
-function fail(where: string, message: string): never {
-  throw new InputError('INPUT_INVALID', `server config: ${where}: ${message}`);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function only(obj: Record<string, unknown>, where: string, keys: string[]): void {
-  for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(where, `unknown key '${k}' (known: ${keys.join(', ')})`);
-}
-
-function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') fail(where, 'must be a non-empty string');
-  return v;
-}
+const fields = configFields();
+const { only, str } = fields;
+// Annotated, so that calls narrow like a function that never returns.
+const fail: (where: string, message: string) => never = fields.fail;
 
 const SAN_PREFIXES = ['DNS:', 'URI:', 'email:', 'IP Address:'];
 

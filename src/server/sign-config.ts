@@ -1,13 +1,11 @@
 // The `signing:` section of the server config: which key backend, which keys with which signing
 // policy, and who may use which key for which artifact names. Strict: unknown keys are errors.
-import { InputError } from '../core/index.ts';
+import { configFields, isRecord, type KeyBackendConfig } from './config-fields.ts';
 
 export type SignMode = 'verify-then-sign' | 'sign-then-verify';
 export const SIGN_MODES: readonly SignMode[] = ['verify-then-sign', 'sign-then-verify'];
 
-export type SigningBackendConfig =
-  | { kind: 'file'; dir: string; passphraseEnv: string }
-  | { kind: 'pkcs11'; library: string; tokenLabel: string; pinEnv: string; sessions: number };
+export type SigningBackendConfig = KeyBackendConfig;
 
 export interface SigningKeyConfig {
   /** Key name in the backend (the request's keyRef). */
@@ -58,53 +56,15 @@ export function defaultSigningConfig(dataDir: string): SigningConfig {
   };
 }
 
-function fail(where: string, message: string): never {
-  throw new InputError('INPUT_INVALID', `server config: signing.${where}: ${message}`);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function only(o: Record<string, unknown>, where: string, keys: string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(where, `unknown key '${k}' (known: ${keys.join(', ')})`);
-}
-
-function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') fail(where, 'must be a non-empty string');
-  return v;
-}
-
-function strings(v: unknown, where: string): string[] {
-  if (!Array.isArray(v) || v.length === 0) fail(where, 'must be a non-empty list');
-  return v.map((s, i) => str(s, `${where}[${i}]`));
-}
-
-function posInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(where, 'must be a positive integer');
-  return v;
-}
+const fields = configFields('signing');
+const { only, str, nonEmptyStrings: strings, posInt, keyBackend } = fields;
+// Annotated, so that calls narrow like a function that never returns.
+const fail: (where: string, message: string) => never = fields.fail;
 
 function parseBackend(v: unknown, at: (p: string) => string, base: SigningBackendConfig): SigningBackendConfig {
   if (v === undefined) return base;
   if (!isRecord(v)) fail('backend', 'must be a mapping');
-  if (v['kind'] === 'pkcs11') {
-    only(v, 'backend', ['kind', 'library', 'tokenLabel', 'pinEnv', 'sessions']);
-    return {
-      kind: 'pkcs11',
-      library: str(v['library'] ?? '/usr/lib/softhsm/libsofthsm2.so', 'backend.library'),
-      tokenLabel: str(v['tokenLabel'], 'backend.tokenLabel'),
-      pinEnv: str(v['pinEnv'] ?? 'CUSTODY_PKCS11_PIN', 'backend.pinEnv'),
-      sessions: v['sessions'] === undefined ? 4 : posInt(v['sessions'], 'backend.sessions'),
-    };
-  }
-  if (v['kind'] !== undefined && v['kind'] !== 'file') fail('backend.kind', "must be 'file' or 'pkcs11'");
-  only(v, 'backend', ['kind', 'dir', 'passphraseEnv']);
-  return {
-    kind: 'file',
-    dir: v['dir'] === undefined ? (base.kind === 'file' ? base.dir : 'keys') : at(str(v['dir'], 'backend.dir')),
-    passphraseEnv: str(v['passphraseEnv'] ?? 'CUSTODY_KEY_PASSPHRASE', 'backend.passphraseEnv'),
-  };
+  return keyBackend(v, 'backend', at, { dir: base.kind === 'file' ? base.dir : 'keys', passphraseEnv: 'CUSTODY_KEY_PASSPHRASE', sessions: 4 });
 }
 
 function parseKey(v: unknown, where: string, at: (p: string) => string): SigningKeyConfig {

@@ -2,9 +2,9 @@
 // and writes (online keys from files or a key backend, expiry and re-signing periods, admission
 // policies, which principals may add targets to which delegated role), and the deploy gate's
 // policies. Strict like the rest of the config: unknown keys are errors naming the place.
-import { InputError } from '../core/index.ts';
 import { parseDuration, type ExpiryPeriods } from '../tuf/index.ts';
 import { isNamespace } from './authz.ts';
+import { configFields, isRecord } from './config-fields.ts';
 import type { SigningBackendConfig } from './sign-config.ts';
 
 /** A signer of the online roles: a private key file, or a key by name in the key backend. */
@@ -55,33 +55,14 @@ export interface GateServerConfig extends PolicyFilesConfig {
   maxAttestations: number;
 }
 
-function fail(where: string, message: string): never {
-  throw new InputError('INPUT_INVALID', `server config: ${where}: ${message}`);
-}
+const fields = configFields();
+const { only, str } = fields;
+// Annotated, so that calls narrow like a function that never returns.
+const fail: (where: string, message: string) => never = fields.fail;
+/** An optional list: absent is empty. */
+const strings = (v: unknown, where: string): string[] => (v === undefined ? [] : fields.strings(v, where));
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function only(o: Record<string, unknown>, where: string, keys: string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(where, `unknown key '${k}' (known: ${keys.join(', ')})`);
-}
-
-function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') fail(where, 'must be a non-empty string');
-  return v;
-}
-
-function strings(v: unknown, where: string): string[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) fail(where, 'must be a list');
-  return v.map((s, i) => str(s, `${where}[${i}]`));
-}
-
-function posInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(where, 'must be a positive integer');
-  return v;
-}
+const posInt = fields.posInt;
 
 function bool(v: unknown, where: string): boolean {
   if (v === undefined) return false;
@@ -100,19 +81,12 @@ function duration(v: unknown, where: string): number {
 function parseBackend(v: unknown, where: string, at: (p: string) => string): SigningBackendConfig | 'signing' {
   if (v === undefined || v === 'signing') return 'signing';
   if (!isRecord(v)) fail(where, "must be 'signing' or a mapping (kind: file | pkcs11)");
-  if (v['kind'] === 'pkcs11') {
-    only(v, where, ['kind', 'library', 'tokenLabel', 'pinEnv', 'sessions']);
-    return {
-      kind: 'pkcs11',
-      library: str(v['library'] ?? '/usr/lib/softhsm/libsofthsm2.so', `${where}.library`),
-      tokenLabel: str(v['tokenLabel'], `${where}.tokenLabel`),
-      pinEnv: str(v['pinEnv'] ?? 'CUSTODY_PKCS11_PIN', `${where}.pinEnv`),
-      sessions: v['sessions'] === undefined ? 2 : posInt(v['sessions'], `${where}.sessions`),
-    };
+  // A file backend names its kind and directory here: there is no default place for it.
+  if (v['kind'] !== 'pkcs11') {
+    if (v['kind'] !== 'file') fail(`${where}.kind`, "must be 'file' or 'pkcs11'");
+    str(v['dir'], `${where}.dir`);
   }
-  if (v['kind'] !== 'file') fail(`${where}.kind`, "must be 'file' or 'pkcs11'");
-  only(v, where, ['kind', 'dir', 'passphraseEnv']);
-  return { kind: 'file', dir: at(str(v['dir'], `${where}.dir`)), passphraseEnv: str(v['passphraseEnv'] ?? 'CUSTODY_KEY_PASSPHRASE', `${where}.passphraseEnv`) };
+  return fields.keyBackend(v, where, at, { dir: '', passphraseEnv: 'CUSTODY_KEY_PASSPHRASE', sessions: 2 });
 }
 
 function parseOnlineKey(v: unknown, where: string, at: (p: string) => string): TufOnlineKey {
