@@ -5,11 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Command, Option } from 'commander';
-import { InputError, parseEnvelope, type DigestSet } from '../core/index.ts';
+import { InputError, type DigestSet } from '../core/index.ts';
 import { loadPublicKeyFile } from '../keys/index.ts';
-import { POLICY_PAYLOAD_TYPE, parsePolicyDocument, policyDigest, type AttestationInput, type PolicyInput } from '../policy/index.ts';
+import { policyInputFromBytes, type AttestationInput, type PolicyInput } from '../policy/index.ts';
 import { gatePlugin, type GateConfig } from '../server/index.ts';
 import { collect, common, parsePositiveInt, readFileOrFail, type CommonOptions } from './io.ts';
+import { keylessVerifierFromFile } from './keyless-verifier.ts';
 import { loadAttestationDir } from './verify-policy.ts';
 
 export interface GateServeOptions extends CommonOptions {
@@ -17,6 +18,8 @@ export interface GateServeOptions extends CommonOptions {
   policyKey?: string[];
   policyThreshold?: number;
   allowUnsignedPolicy?: boolean;
+  /** Sigstore trusted_root.json verifying keyless attestations (identity functionaries). */
+  trustedRoot?: string;
   attestations: string;
   mode?: 'enforce' | 'warn';
   namespace?: string[];
@@ -29,20 +32,7 @@ export interface GateServeOptions extends CommonOptions {
 }
 
 function loadPolicyInput(path: string, allowUnsigned: boolean): PolicyInput {
-  const bytes = readFileOrFail(path, 'policy');
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    json = undefined;
-  }
-  if (typeof json === 'object' && json !== null && 'payloadType' in json && 'signatures' in json) {
-    const envelope = parseEnvelope(json);
-    if (envelope.payloadType !== POLICY_PAYLOAD_TYPE) throw new InputError('POLICY_INVALID', `${path}: payloadType is not ${POLICY_PAYLOAD_TYPE}`);
-    return { envelope };
-  }
-  if (!allowUnsigned) throw new InputError('USAGE', `${path} is not a signed policy envelope (or pass --allow-unsigned-policy)`);
-  return { document: parsePolicyDocument(bytes.toString('utf8')), digest: policyDigest(bytes) };
+  return policyInputFromBytes(readFileOrFail(path, 'policy'), path, { allowed: allowUnsigned, code: 'USAGE', hint: 'pass --allow-unsigned-policy' });
 }
 
 /** DIR/sha256-<hex>/ (or sha256:<hex>) holds the attestations of one image digest. */
@@ -59,7 +49,11 @@ export function gateConfig(options: GateServeOptions): GateConfig {
   const owners = (options.policyKey ?? []).map((k) => loadPublicKeyFile(k));
   return {
     policies: options.policy.map((p) => ({ name: p.split('/').at(-1) ?? p, input: loadPolicyInput(p, options.allowUnsignedPolicy === true) })),
-    trust: { owners: { keys: owners, threshold: options.policyThreshold ?? 1 }, allowUnsignedPolicy: options.allowUnsignedPolicy === true },
+    trust: {
+      owners: { keys: owners, threshold: options.policyThreshold ?? 1 },
+      allowUnsignedPolicy: options.allowUnsignedPolicy === true,
+      ...(options.trustedRoot === undefined ? {} : { keyless: keylessVerifierFromFile(options.trustedRoot) }),
+    },
     mode: options.mode ?? 'enforce',
     namespaces: { include: options.namespace ?? [], exclude: options.excludeNamespace ?? [] },
     attestationsFor: directorySource(options.attestations),
@@ -108,6 +102,7 @@ export function gateCommand(): Command {
         .addOption(new Option('--policy-key <file>', 'public key of a policy owner; repeat').argParser(collect))
         .addOption(new Option('--policy-threshold <n>', 'owner keys that must have signed each policy').argParser(parsePositiveInt))
         .option('--allow-unsigned-policy', 'accept unsigned policy documents (testing only)')
+        .option('--trusted-root <file>', 'Sigstore trusted_root.json (GET /v1/ca/trusted-root) verifying keyless attestations for identity functionaries')
         .requiredOption('--attestations <dir>', 'directory with one sub-directory per image digest (sha256-<hex>/)')
         .addOption(new Option('--mode <mode>', 'enforce (deny) or warn (admit with warnings)').choices(['enforce', 'warn']).default('enforce'))
         .addOption(new Option('--namespace <ns>', 'check only these namespaces; repeat').argParser(collect))

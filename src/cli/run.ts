@@ -1,13 +1,22 @@
 // custody run: record a step (materials, command, products) and sign its link.
 import { Command } from 'commander';
-import { InputError } from '../core/index.ts';
-import { createStatCache, progressReporter, runStep } from '../attest/index.ts';
-import { collect, common, output, type CommonOptions } from './io.ts';
+import { join } from 'node:path';
+import { InputError, type PrivateKey } from '../core/index.ts';
+import type { Link } from '../formats/index.ts';
+import { createStatCache, linkToStatement, progressReporter, runStep } from '../attest/index.ts';
+import { keylessAttestation } from './attest-keyless.ts';
+import { collect, common, output, writeFileAtomic, type CommonOptions } from './io.ts';
 import { addArtifactFlags, loadSigningKey, recordOptionsFrom, writeSignedLink, type ArtifactFlags, type KeyFlags } from './step-options.ts';
 import { isBuildRun, runBuildFromFlags, type BuildRunFlags } from './run-provenance.ts';
 
-interface RunOptions extends CommonOptions, ArtifactFlags, KeyFlags, BuildRunFlags {
+interface RunOptions extends CommonOptions, ArtifactFlags, Partial<KeyFlags>, BuildRunFlags {
   step: string;
+  /** Sign the DSSE link statement keylessly (docs/keyless.md): a Sigstore bundle NAME.keyless.sigstore. */
+  keyless?: boolean;
+  server?: string;
+  identityToken?: string;
+  ttl?: string;
+  namespace?: string;
   materials?: string[];
   products?: string[];
   out: string;
@@ -20,16 +29,42 @@ interface RunOptions extends CommonOptions, ArtifactFlags, KeyFlags, BuildRunFla
   timeout?: string;
 }
 
+/** The key that signs, or undefined for --keyless (which needs --dsse and no --key). */
+function signingKey(options: RunOptions): PrivateKey | undefined {
+  if (options.keyless === true) {
+    if (options.key !== undefined) throw new InputError('USAGE', '--keyless signs with an ephemeral key: drop --key');
+    if (options.dsse !== true) throw new InputError('USAGE', '--keyless writes a DSSE link statement in a Sigstore bundle: add --dsse');
+    if (isBuildRun(options)) throw new InputError('USAGE', '--keyless does not combine with --provenance/--hermetic yet');
+    return undefined;
+  }
+  if (options.key === undefined) throw new InputError('USAGE', 'give -k/--key FILE, or --keyless --dsse');
+  return loadSigningKey({ key: options.key, ...(options.passphraseEnv === undefined ? {} : { passphraseEnv: options.passphraseEnv }) });
+}
+
+/** Keyless: the link v0.3 statement signed with an ephemeral key certified for the step's identity. */
+async function writeKeylessLink(link: Link, returnValue: number, command: string[], options: RunOptions): Promise<void> {
+  const signed = await keylessAttestation(linkToStatement(link), options);
+  const path = join(options.out, `${link.name}.keyless.sigstore`);
+  writeFileAtomic(path, signed.text);
+  const counts = { materials: Object.keys(link.materials).length, products: Object.keys(link.products).length };
+  output(
+    options,
+    { link: path, step: link.name, identity: signed.identity, issuer: signed.issuer, logIndex: signed.logIndex, ...counts, returnValue, format: 'sigstore-dsse' },
+    `custody run: wrote ${path} (keyless as ${signed.identity}; ${counts.materials} materials, ${counts.products} products${command.length > 0 ? `, command exited ${returnValue}` : ''})`,
+  );
+  if (returnValue !== 0) process.exitCode = returnValue;
+}
+
 async function run(command: string[], options: RunOptions): Promise<void> {
   if (command.length === 0 && options.command !== false) {
     throw new InputError('USAGE', 'give the command after "--" (custody run --step NAME --key K -- CMD ARGS), or pass --no-command');
   }
   if (command.length > 0 && options.command === false) throw new InputError('USAGE', '--no-command and a command after "--" exclude each other');
-  const key = loadSigningKey(options);
+  const key = signingKey(options);
   const timeoutMs = options.timeout === undefined ? undefined : Number(options.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new InputError('USAGE', `--timeout must be a positive number of seconds (got '${options.timeout}')`);
   // Build steps (issue 9): sandboxed unless --no-hermetic, SLSA provenance with --provenance.
-  if (isBuildRun(options)) return runBuildFromFlags(command, options, key, timeoutMs);
+  if (isBuildRun(options) && key !== undefined) return runBuildFromFlags(command, options, key, timeoutMs);
   const { link, returnValue } = await runStep(
     {
       name: options.step,
@@ -44,6 +79,7 @@ async function run(command: string[], options: RunOptions): Promise<void> {
     },
     createStatCache(),
   );
+  if (key === undefined) return writeKeylessLink(link, returnValue, command, options);
   const path = await writeSignedLink(link, key, options.out, options.dsse === true);
   output(
     options,
@@ -61,7 +97,12 @@ export function runCommand(): Command {
         .description('run a supply-chain step: record materials, run the command, record products, write a signed in-toto link (NAME.<keyid8>.link)')
         .argument('[command...]', 'the command and its arguments, after "--"')
         .requiredOption('-n, --step <name>', 'step name (as in the layout)')
-        .requiredOption('-k, --key <file>', 'private key that signs the link (PEM or securesystemslib JSON)')
+        .option('-k, --key <file>', 'private key that signs the link (PEM or securesystemslib JSON)')
+        .option('--keyless', 'with --dsse: sign with an ephemeral key certified by the server CA for this step\'s workload identity; writes NAME.keyless.sigstore (docs/keyless.md)')
+        .option('--server <url>', 'keyless: the custody server (default: $CUSTODY_SERVER)')
+        .option('--identity-token <file>', 'keyless: OIDC ID token file (default: $CUSTODY_IDENTITY_TOKEN, else minted for the step with $CUSTODY_TOKEN)')
+        .option('--ttl <duration>', 'keyless: lifetime of a minted ID token', '10m')
+        .option('--namespace <ns>', 'keyless: namespace to mint the ID token in')
         .option('--passphrase-env <var>', 'passphrase of an encrypted private key')
         .option('-m, --materials <path>', 'file or directory to record before the command; repeat for several', collect)
         .option('-p, --products <path>', 'file or directory to record after the command; repeat for several', collect)
@@ -81,6 +122,7 @@ export function runCommand(): Command {
     ),
     'custody run --step build --key alice.key -m src -p dist -- npm run build',
     'custody run -n package -k alice.key -m dist -p app.tgz --dsse -- npm pack --pack-destination .',
+    'custody run -n package --keyless --dsse --server https://custody.example -m dist -p app.tgz -- npm pack --pack-destination .',
   )
     .passThroughOptions()
     .action((command: string[], o: RunOptions) => run(command, o));

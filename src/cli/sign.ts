@@ -7,6 +7,7 @@ import { buildDsseBundle, buildMessageSignatureBundle } from '../formats/index.t
 import { digestSignerFor, loadPrivateKeyFile } from '../keys/index.ts';
 import { SIGNING_PREDICATE_TYPE, remoteSign, type SignMode } from '../server/index.ts';
 import { common, output, passphraseFromEnv, writeFileAtomic, type CommonOptions } from './io.ts';
+import { signKeyless } from './sign-keyless.ts';
 
 interface SignOptions extends CommonOptions {
   server?: string;
@@ -19,9 +20,14 @@ interface SignOptions extends CommonOptions {
   namespace?: string;
   attestation?: string[];
   out?: string;
+  keyless?: boolean;
+  identityToken?: string;
+  step?: string;
+  ttl?: string;
 }
 
 async function sign(file: string, o: SignOptions): Promise<void> {
+  if (o.keyless === true) return signKeyless(file, o);
   const server = o.server ?? (o.keyRef === undefined ? undefined : process.env['CUSTODY_SERVER']);
   if ((server === undefined) === (o.key === undefined)) throw new InputError('USAGE', 'pass either --key FILE (local) or --server URL with --key-ref NAME');
   const sha256 = (await digestFile(file))['sha256']!;
@@ -76,8 +82,13 @@ export function signCommand(): Command {
       .option('--namespace <ns>', 'namespace of the attestations the server checks')
       .option('--attestation <id>', 'attestation id the policy must consider; repeat for several', (v: string, p: string[] = []) => [...p, v])
       .option('--out <file>', 'bundle path (default: FILE.sigstore.json)')
+      .option('--keyless', 'sign with an ephemeral key certified by the server CA for your workload identity (docs/keyless.md)')
+      .option('--identity-token <file>', 'keyless: OIDC ID token file (default: $CUSTODY_IDENTITY_TOKEN, else minted for --step)')
+      .option('--step <name>', 'keyless: mint an ID token for this pipeline step with $CUSTODY_TOKEN')
+      .option('--ttl <duration>', 'keyless: lifetime of a minted ID token', '10m')
       .action((file: string, o: SignOptions) => sign(file, o)),
     'custody sign dist/app.tgz --server https://custody.example --key-ref release',
     'custody sign dist/app.tgz --key release.key --out app.tgz.sigstore.json',
+    'custody sign dist/app.tgz --keyless --server https://custody.example --step release',
   );
 }

@@ -17,11 +17,9 @@ import {
 } from '../core/index.ts';
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../keys/index.ts';
 import {
-  POLICY_PAYLOAD_TYPE,
   evaluatePolicy,
   makeVsa,
-  parsePolicyDocument,
-  policyDigest,
+  policyInputFromBytes,
   type AttestationInput,
   type PolicyInput,
   type Verdict,
@@ -45,6 +43,8 @@ export interface PolicyVerifyOptions extends CommonOptions {
   resourceUri?: string;
   /** Evaluation time (RFC 3339), for re-verifying old evidence; default: now. */
   at?: string;
+  /** Sigstore trusted_root.json verifying keyless attestations (certificate-identity functionaries). */
+  trustedRoot?: string;
 }
 
 export interface PolicyVerifyResult {
@@ -74,7 +74,8 @@ export function addPolicyVerifyOptions(command: Command): Command {
     .addOption(new Option('--passphrase-env <var>', 'passphrase of an encrypted --vsa-key'))
     .addOption(new Option('--verifier-id <uri>', 'verifier id written into the VSA').default(DEFAULT_VERIFIER_ID))
     .addOption(new Option('--resource-uri <uri>', 'resourceUri written into the VSA (default: the subject file name)'))
-    .addOption(new Option('--at <time>', 'evaluate as of this RFC 3339 time instead of now'));
+    .addOption(new Option('--at <time>', 'evaluate as of this RFC 3339 time instead of now'))
+    .addOption(new Option('--trusted-root <file>', 'Sigstore trusted_root.json (GET /v1/ca/trusted-root) verifying keyless attestations for identity functionaries'));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -82,29 +83,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function loadPolicy(options: PolicyVerifyOptions): PolicyInput {
-  const bytes = readFileOrFail(options.policy, 'policy');
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    json = undefined; // YAML: only as an unsigned document
-  }
-  if (isRecord(json) && typeof json['payloadType'] === 'string' && 'signatures' in json) {
-    const envelope = parseEnvelope(json);
-    if (envelope.payloadType !== POLICY_PAYLOAD_TYPE) throw new InputError('POLICY_INVALID', `${options.policy}: payloadType is not ${POLICY_PAYLOAD_TYPE}`);
-    return { envelope };
-  }
-  if (options.allowUnsignedPolicy !== true) {
-    throw new InputError('USAGE', `${options.policy} is not a signed policy envelope; sign it, or pass --allow-unsigned-policy to test it`);
-  }
-  return { document: parsePolicyDocument(bytes.toString('utf8')), digest: policyDigest(bytes) };
+  const unsigned = { allowed: options.allowUnsignedPolicy === true, code: 'USAGE' as const, hint: 'pass --allow-unsigned-policy to test it' };
+  return policyInputFromBytes(readFileOrFail(options.policy, 'policy'), options.policy, unsigned);
 }
 
 /** Envelopes in one file: a DSSE envelope, a Sigstore bundle holding one, or JSON lines of either. */
 function envelopesIn(file: string, bytes: Buffer): AttestationInput[] {
   const single = (json: unknown, digest: DigestSet, source: string): AttestationInput => {
-    const candidate = isRecord(json) && isRecord(json['dsseEnvelope']) ? json['dsseEnvelope'] : json;
-    return { envelope: parseEnvelope(candidate), source, digest };
+    if (isRecord(json) && isRecord(json['dsseEnvelope'])) {
+      // A Sigstore bundle: its verification material (certificate, time-stamps, log entries) goes
+      // along, for keyless functionaries.
+      const material = isRecord(json['verificationMaterial']) ? { verificationMaterial: json } : {};
+      return { envelope: parseEnvelope(json['dsseEnvelope']), source, digest, ...material };
+    }
+    return { envelope: parseEnvelope(json), source, digest };
   };
   const text = bytes.toString('utf8');
   if (file.endsWith('.jsonl')) {
@@ -238,10 +230,12 @@ export async function verifyPolicyFiles(options: PolicyVerifyOptions): Promise<P
       : options.attestations === undefined
         ? { attestations: [], skipped: [] }
         : loadAttestationDir(options.attestations);
+  // The keyless verifier (and with it the CA code) loads only when --trusted-root is given.
+  const keyless = options.trustedRoot === undefined ? undefined : (await import('./keyless-verifier.ts')).keylessVerifierFromFile(options.trustedRoot);
   const verdict = evaluatePolicy(
     policy,
     attestations,
-    { owners: { keys: owners, threshold: options.policyThreshold ?? 1 }, allowUnsignedPolicy: options.allowUnsignedPolicy === true },
+    { owners: { keys: owners, threshold: options.policyThreshold ?? 1 }, allowUnsignedPolicy: options.allowUnsignedPolicy === true, ...(keyless === undefined ? {} : { keyless }) },
     { artifactDigest, now },
   );
   await writeVsa(verdict, options);

@@ -61,7 +61,10 @@ export type VerificationErrorCode =
   | 'METADATA_INVALID'
   | 'LENGTH_EXCEEDED'
   | 'TARGET_MISSING'
-  | 'SIGNATURE_REVOKED';
+  | 'SIGNATURE_REVOKED'
+  | 'CERTIFICATE_UNTRUSTED'
+  | 'CERTIFICATE_EXPIRED'
+  | 'TIMESTAMP_INVALID';
 
 export type PolicyErrorCode =
   | 'POLICY_FAILED'
@@ -72,7 +75,8 @@ export type PolicyErrorCode =
   | 'DEPENDENCY_RISK'
   | 'ACCESS_DENIED'
   | 'ADMISSION_DENIED'
-  | 'KEY_REVOKED';
+  | 'KEY_REVOKED'
+  | 'IDENTITY_MISMATCH';
 
 export type ErrorCode = InputErrorCode | VerificationErrorCode | PolicyErrorCode;
 

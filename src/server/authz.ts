@@ -4,26 +4,32 @@ import type { Role } from '../store/index.ts';
 
 export const ROLES = ['admin', 'maintainer', 'attester', 'signer', 'reviewer', 'reader'] as const satisfies readonly Role[];
 
-export type Permission = 'attestations.read' | 'attestations.write' | 'tokens.manage' | 'audit.read' | 'log.append' | 'signing.sign';
+export type Permission = 'attestations.read' | 'attestations.write' | 'tokens.manage' | 'audit.read' | 'log.append' | 'signing.sign' | 'tuf.write' | 'gate.verify' | 'identity.mint';
 
 /** Permissions over the whole server, not one namespace: they need a token scoped to '*'. */
 const GLOBAL: ReadonlySet<Permission> = new Set(['tokens.manage', 'audit.read']);
 
+/**
+ * Permissions whose scope is not a namespace: the role check happens here, the route checks the
+ * rest (tuf.write: which delegated TUF role the principal may add targets to, per `tuf.roles`).
+ */
+const ROUTE_SCOPED: ReadonlySet<Permission> = new Set(['tuf.write', 'gate.verify']);
+
 // The matrix (docs/server.md repeats it). signer and reviewer read here; their own services
 // (signing, reviews) add their write permissions.
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['attestations.read', 'attestations.write', 'tokens.manage', 'audit.read', 'log.append', 'signing.sign']),
-  maintainer: new Set(['attestations.read', 'attestations.write', 'log.append']),
-  attester: new Set(['attestations.read', 'attestations.write', 'log.append']),
-  signer: new Set(['attestations.read', 'log.append', 'signing.sign']),
-  reviewer: new Set(['attestations.read']),
-  reader: new Set(['attestations.read']),
+  admin: new Set(['attestations.read', 'attestations.write', 'tokens.manage', 'audit.read', 'log.append', 'signing.sign', 'tuf.write', 'gate.verify', 'identity.mint']),
+  maintainer: new Set(['attestations.read', 'attestations.write', 'log.append', 'tuf.write', 'gate.verify', 'identity.mint']),
+  attester: new Set(['attestations.read', 'attestations.write', 'log.append', 'gate.verify', 'identity.mint']),
+  signer: new Set(['attestations.read', 'log.append', 'signing.sign', 'tuf.write', 'gate.verify', 'identity.mint']),
+  reviewer: new Set(['attestations.read', 'gate.verify']),
+  reader: new Set(['attestations.read', 'gate.verify']),
 };
 
 export interface Principal {
-  /** Audit name: token:<id> or oidc:<issuer>#<subject>. */
+  /** Audit name: token:<id>, oidc:<issuer>#<subject> or cert:<name>#<fingerprint prefix>. */
   actor: string;
-  kind: 'token' | 'oidc';
+  kind: 'token' | 'oidc' | 'certificate';
   role: Role;
   /** Namespaces in scope; ['*'] = all. */
   namespaces: readonly string[];
@@ -45,6 +51,7 @@ export function authorize(principal: Principal, permission: Permission, namespac
   if (!GRANTS[principal.role].has(permission)) return { allowed: false, reason: 'role' };
   const all = principal.namespaces.includes('*');
   if (GLOBAL.has(permission)) return all ? { allowed: true } : { allowed: false, reason: 'namespace' };
+  if (ROUTE_SCOPED.has(permission)) return { allowed: true };
   if (all || (namespace !== null && principal.namespaces.includes(namespace))) return { allowed: true };
   return { allowed: false, reason: 'namespace' };
 }

@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'TOKEN_REVOKED'
   | 'JWT_INVALID'
   | 'ISSUER_UNKNOWN'
+  | 'CERT_UNTRUSTED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'BATCH_INVALID'
@@ -18,7 +19,11 @@ export type ApiErrorCode =
   | 'RATE_LIMITED'
   | 'REQUEST_TIMEOUT'
   | 'UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'AUDIENCE_MISMATCH'
+  | 'ALGORITHM_REFUSED'
+  | 'PROOF_OF_POSSESSION_FAILED'
+  | 'IDENTITY_UNMAPPED';
 
 /** An error the HTTP layer itself raises, with its status. */
 export class ApiError extends Error {

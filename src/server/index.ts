@@ -41,7 +41,11 @@ export type { SignMode, SigningBackendConfig, SigningConfig, SigningGrant, Signi
 export { REVOCATION_LIST_TYPE, parseRevocationList } from './sign-revocations.ts';
 export type { RevocationList, RevokedKey, RevokedSignature } from './sign-revocations.ts';
 export { trustedLogsFromRoot, verifyBundle } from './sign-verify-bundle.ts';
+export { parseSigningKeyList } from './sign-key-list.ts';
+export type { SigningKeyList } from './sign-key-list.ts';
 export type { BundleVerification, TrustedLog, VerifyBundleInput } from './sign-verify-bundle.ts';
 export { openKeyBackend, signPlugin } from './plugins/sign.ts';
 export { fetchJson, remoteSign } from './sign-client.ts';
+export { caPlugin, defaultCaConfig, parseCaConfig, CA_MAX_VALIDITY_SECONDS, GITHUB_ACTIONS_PRESET, initCa, loadCaMaterial, openCaBackend, localSigner, ROOT_CERT, INTERMEDIATE_CERT, TSA_CERT, IDENTITY_KEY, CertificateAuthority, certificateLogEntry, signingCertResponse, createIdentityTokenVerifier, fillTemplate, createWorkloadIssuer, workloadSubject, JWKS_PATH, createTimestampAuthority, parseTimestampRequest, timestampRequest, TSA_POLICY_OID, keylessSigningConfig, keylessTrustedRoot, keylessSignDigest, mintIdentityToken, fetchTimestamp, BUNDLE_V03, verifyKeylessBundle, certificateIdentity, matches, buildCertificate, distinguishedName, extensionValue, keyIdentifier, pemCertificates, toPem, subjectName, FULCIO_OID, keylessSignDsse, verifyKeylessDsse, bundleLeaf, keylessPolicyVerifier } from './ca/index.ts';
+export type { CaConfig, CaIssuerConfig, CaBackendConfig, CaInitOptions, CaInitResult, CaMaterial, IssuedCertificate, SigningCertRequest, IdentityTokenVerifier, VerifiedIdentity, WorkloadIssuer, MintRequest, MintedToken, TimestampAuthority, KeylessBundle, KeylessSignResult, MintOptions, IdentityMatcher, KeylessVerification, KeylessVerifyInput, CertSigner, CertTemplate, SanValue, KeylessDsseBundle, KeylessDsseResult, KeylessDsseVerification, KeylessDsseVerifyInput } from './ca/index.ts';
 export type { RemoteSignRequest, RemoteSignResult } from './sign-client.ts';

@@ -30,10 +30,14 @@ async function call(server: string, path: string, init: RequestInit): Promise<un
   } catch (e) {
     throw new InputError('SERVER_UNAVAILABLE', `cannot reach ${base}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const body = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+  const body = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown; reasons?: unknown };
   if (response.ok) return body;
   const code = typeof body.code === 'string' ? body.code : `HTTP_${response.status}`;
-  const message = `${init.method ?? 'GET'} ${path}: server answered ${response.status} ${code}${typeof body.message === 'string' ? `: ${body.message}` : ''}`;
+  // A policy refusal names the failed rules (`reasons`): the one line says which, not just that.
+  const reasons = Array.isArray(body.reasons) ? body.reasons.filter((r): r is string => typeof r === 'string').slice(0, 5) : [];
+  const message =
+    `${init.method ?? 'GET'} ${path}: server answered ${response.status} ${code}${typeof body.message === 'string' ? `: ${body.message}` : ''}` +
+    (reasons.length > 0 ? ` (${reasons.join('; ').replace(/[\r\n]+/g, ' ')})` : '');
   if (response.status === 401 || response.status === 403) throw new PolicyError('ACCESS_DENIED', message);
   if (response.status === 422) throw new PolicyError('POLICY_FAILED', message);
   if (response.status >= 500) throw new InputError('SERVER_UNAVAILABLE', message);

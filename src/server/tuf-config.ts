@@ -26,6 +26,8 @@ export interface PolicyFilesConfig {
   policyKeys: string[];
   policyThreshold: number;
   allowUnsignedPolicy: boolean;
+  /** Sigstore trusted_root.json verifying keyless attestations (identity functionaries, docs/keyless.md). */
+  trustedRoot?: string;
 }
 
 export interface TufConfig {
@@ -107,7 +109,8 @@ function parsePolicyFiles(v: Record<string, unknown>, where: string, at: (p: str
   if (policies.length > 0 && policyKeys.length === 0 && !allowUnsignedPolicy) fail(where, 'policies need policyKeys (their owners), or allowUnsignedPolicy: true');
   const policyThreshold = v['policyThreshold'] === undefined ? 1 : posInt(v['policyThreshold'], `${where}.policyThreshold`);
   if (policyKeys.length > 0 && policyThreshold > policyKeys.length) fail(`${where}.policyThreshold`, `${policyThreshold} is more than the ${policyKeys.length} policy key(s)`);
-  return { policies, policyKeys, policyThreshold, allowUnsignedPolicy };
+  const trustedRoot = v['trustedRoot'] === undefined ? undefined : at(str(v['trustedRoot'], `${where}.trustedRoot`));
+  return { policies, policyKeys, policyThreshold, allowUnsignedPolicy, ...(trustedRoot === undefined ? {} : { trustedRoot }) };
 }
 
 const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -164,7 +167,7 @@ export function parseTufConfig(v: unknown, at: (p: string) => string): TufConfig
   if (refreshEveryMs / 1000 >= refreshWithin) fail('tuf.refreshEvery', 'must be shorter than refreshWithin (or roles can expire between checks)');
   const admission = v['admission'];
   if (admission !== undefined && !isRecord(admission)) fail('tuf.admission', 'must be a mapping');
-  if (admission !== undefined) only(admission, 'tuf.admission', ['policies', 'policyKeys', 'policyThreshold', 'allowUnsignedPolicy']);
+  if (admission !== undefined) only(admission, 'tuf.admission', ['policies', 'policyKeys', 'policyThreshold', 'allowUnsignedPolicy', 'trustedRoot']);
   const roles = parseGrants(v['roles']);
   return {
     dir: at(str(v['dir'], 'tuf.dir')),
@@ -182,7 +185,7 @@ export function parseTufConfig(v: unknown, at: (p: string) => string): TufConfig
 export function parseGateConfig(v: unknown, at: (p: string) => string): GateServerConfig | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isRecord(v)) fail('gate', 'must be a mapping');
-  only(v, 'gate', ['mode', 'policies', 'policyKeys', 'policyThreshold', 'allowUnsignedPolicy', 'namespaces', 'excludeNamespaces', 'attestationsNamespace', 'maxAttestations']);
+  only(v, 'gate', ['mode', 'policies', 'policyKeys', 'policyThreshold', 'allowUnsignedPolicy', 'trustedRoot', 'namespaces', 'excludeNamespaces', 'attestationsNamespace', 'maxAttestations']);
   const files = parsePolicyFiles(v, 'gate', at);
   if (files.policies.length === 0) fail('gate.policies', 'the gate needs at least one policy');
   const mode = v['mode'] ?? 'enforce';

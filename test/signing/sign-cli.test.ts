@@ -91,10 +91,36 @@ describe('custody sign and verify-blob', () => {
     assert.match(assertOneLineError(bad), /DIGEST_MISMATCH|digest/i);
   });
 
+  it('verify-blob takes the key from the server\'s published keys (--keys-from) instead of --key', async () => {
+    const bundle = join(dir.path, 'keys-from.sigstore.json');
+    const s = await custodyAsync(['sign', artifact, '--server', url, '--key-ref', 'release', '--out', bundle, '--json'], { CUSTODY_TOKEN: h.tokens.signer });
+    assert.equal(s.status, 0, s.stderr);
+    const v = await custodyAsync(['verify-blob', artifact, '--bundle', bundle, '--keys-from', url, '--trust-root', join(dir.path, 'trusted_root.json'), '--json']);
+    assert.equal(v.status, 0, v.stderr);
+    // A saved list without the signing key does not verify the bundle.
+    const list = join(dir.path, 'no-release-keys.json');
+    writeFileSync(list, JSON.stringify({ keys: [] }));
+    const refused = await custodyAsync(['verify-blob', artifact, '--bundle', bundle, '--keys-from', list]);
+    assert.equal(refused.status, 2);
+    assert.match(assertOneLineError(refused), /INPUT_INVALID/);
+    const none = custody(['verify-blob', artifact, '--bundle', bundle]);
+    assert.equal(none.status, 2);
+    assert.match(assertOneLineError(none), /--keys-from/);
+  });
+
   it('refuses an artifact name outside the grant with exit 1', async () => {
     const s = await custodyAsync(['sign', artifact, '--server', url, '--key-ref', 'release', '--artifact-name', 'evil.bin', '--out', join(dir.path, 'x.json')], { CUSTODY_TOKEN: h.tokens.signer });
     assert.equal(s.status, 1);
     assert.match(assertOneLineError(s), /ACCESS_DENIED/);
+  });
+
+  it('names the failed rules when the service refuses for policy (exit 1, one line)', async () => {
+    // Regression (found by the demo): only "do not satisfy the signing policy" was printed.
+    const unattested = join(dir.path, 'app-2.0.tgz');
+    writeFileSync(unattested, 'a release nobody attested');
+    const s = await custodyAsync(['sign', unattested, '--server', url, '--key-ref', 'release', '--out', join(dir.path, 'y.json')], { CUSTODY_TOKEN: h.tokens.signer });
+    assert.equal(s.status, 1);
+    assert.match(assertOneLineError(s), /POLICY_FAILED: .* \([A-Z_]+: [^)]*build/);
   });
 
   for (const type of ['ecdsa-p256', 'ed25519'] as const) {

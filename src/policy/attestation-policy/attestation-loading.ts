@@ -1,5 +1,5 @@
 // Turns one input envelope into verified, parsed evidence or into issues: payload type, signatures
-// under the policy's functionary keys, Statement v1, size limits, strict predicate parsing.
+// under the policy's functionary keys or a keyless certificate identity, Statement v1, size limits, strict predicate parsing.
 import {
   IN_TOTO_PAYLOAD_TYPE,
   decodeBase64,
@@ -17,6 +17,7 @@ import {
 } from '../../core/index.ts';
 import type { ArtifactPathMap } from '../artifact-rules.ts';
 import { jsonToCel } from './cel-environment.ts';
+import { identityMismatch, identitySignerId, type CertificateIdentity, type KeylessIdentity, type KeylessVerifier } from './identity.ts';
 import type { CelLimits } from './cel-limits.ts';
 import { predicateKnowledge, type PredicateKnowledge } from './predicates.ts';
 import type { Issue } from './verdict.ts';
@@ -34,6 +35,25 @@ export interface AttestationInput {
   readonly source?: string;
   /** Digest of the attestation as stored (file bytes); defaults to the payload's SHA-256. */
   readonly digest?: DigestSet;
+  /**
+   * Keyless verification material: the Sigstore bundle (certificate, time-stamps, log entries)
+   * the envelope came in. Checked by PolicyTrust.keyless; counts for keyless functionaries only.
+   */
+  readonly verificationMaterial?: unknown;
+}
+
+/** The keyless functionaries of a policy and the verifier of their certificates. */
+export interface KeylessContext {
+  readonly verifier?: KeylessVerifier;
+  readonly functionaries: readonly { readonly name: string; readonly identity: CertificateIdentity }[];
+}
+
+/** A certificate identity verified for an attestation. */
+export interface VerifiedIdentity extends KeylessIdentity {
+  /** The signer id it counts as (`oidc:<issuer>#<subject>`). */
+  readonly signerId: string;
+  /** The proven signing time (RFC 3339). */
+  readonly signedAt: string;
 }
 
 export interface VerifiedAttestation {
@@ -45,6 +65,8 @@ export interface VerifiedAttestation {
   readonly predicate: object;
   /** Key ids of policy functionaries whose signatures verified. */
   readonly keyids: readonly string[];
+  /** The keyless certificate identity that signed it, verified. */
+  readonly identity?: VerifiedIdentity;
   readonly predicateCel: CelInput;
   readonly subjectCel: CelInput;
   readonly materials: ArtifactPathMap;
@@ -56,6 +78,7 @@ export interface LoadResult {
   readonly digest: DigestSet;
   readonly predicateType?: string;
   readonly keyids: readonly string[];
+  readonly identity?: VerifiedIdentity;
   readonly verified?: VerifiedAttestation;
   readonly issues: readonly Issue[];
 }
@@ -101,12 +124,48 @@ function verifySignatures(envelope: Envelope, keys: readonly PublicKey[], source
   }
 }
 
+/** Verifier codes reported under their own name; others as KEYLESS_INVALID. */
+const KEYLESS_CODES: ReadonlySet<string> = new Set(['CERTIFICATE_UNTRUSTED', 'CERTIFICATE_EXPIRED', 'SIGNATURE_INVALID']);
+
+/**
+ * The keyless identity of an attestation carrying a certificate, or why it has none. Like a
+ * signature claiming a functionary's key id, a certificate claiming a functionary's identity that
+ * does not verify is an error (forged, or from another CA); others are merely not evidence.
+ */
+function verifyKeyless(input: AttestationInput, keyless: KeylessContext, source: string): { identity: VerifiedIdentity } | { issue: Issue } {
+  if (keyless.verifier === undefined) {
+    return { issue: { code: 'KEYLESS_UNVERIFIED', severity: 'warning', attestation: source, reason: 'carries a keyless certificate, but no trusted root was given to verify it (--trusted-root)' } };
+  }
+  const r = keyless.verifier.verify(input.envelope, input.verificationMaterial);
+  if (r.ok) return { identity: { ...r.identity, signerId: identitySignerId(r.identity), signedAt: r.signedAt } };
+  const claimed = r.claimed;
+  const claims = claimed === undefined ? [] : keyless.functionaries.filter((f) => identityMismatch(f.identity, claimed) === undefined).map((f) => f.name);
+  const code = KEYLESS_CODES.has(r.code) ? (r.code as Issue['code']) : 'KEYLESS_INVALID';
+  const who = claimed === undefined ? 'a keyless certificate' : `the certificate for ${claimed.subject} (issuer ${claimed.issuer})`;
+  const claimText = claims.length === 0 ? '' : `, claiming functionary ${claims.map((n) => `'${n}'`).join(', ')},`;
+  return { issue: { code, severity: claims.length === 0 ? 'warning' : 'error', attestation: source, reason: `${who}${claimText} does not verify: ${r.code}: ${r.reason}` } };
+}
+
+/** Who signed: functionary key ids (DSSE signatures) and/or a verified keyless identity, or why nobody. */
+function authenticate(input: AttestationInput, keys: readonly PublicKey[], keyless: KeylessContext, source: string): { keyids: string[]; identity?: VerifiedIdentity } | { issue: Issue } {
+  const checked = verifySignatures(input.envelope, keys, source);
+  const keylessChecked = input.verificationMaterial === undefined || keyless.functionaries.length === 0 ? undefined : verifyKeyless(input, keyless, source);
+  const identity = keylessChecked !== undefined && 'identity' in keylessChecked ? keylessChecked.identity : undefined;
+  if ('issue' in checked && identity === undefined) {
+    // A certificate's own problem says more than "signed by no known key".
+    return { issue: keylessChecked !== undefined && 'issue' in keylessChecked ? keylessChecked.issue : checked.issue };
+  }
+  const keyids = 'keyids' in checked ? checked.keyids : [];
+  return identity === undefined ? { keyids } : { keyids, identity };
+}
+
 export function loadAttestation(
   input: AttestationInput,
   index: number,
   keys: readonly PublicKey[],
   limits: CelLimits,
   known: readonly PredicateKnowledge[],
+  keyless: KeylessContext = { functionaries: [] },
 ): LoadResult {
   const source = input.source ?? `attestation[${index}]`;
   let digest: DigestSet = input.digest ?? {};
@@ -128,10 +187,8 @@ export function loadAttestation(
   if (input.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     return fail({ code: 'PAYLOAD_TYPE_MISMATCH', severity: 'warning', reason: `payloadType '${input.envelope.payloadType}' is not ${IN_TOTO_PAYLOAD_TYPE}` });
   }
-  const checked = verifySignatures(input.envelope, keys, source);
-  if ('issue' in checked) return { source, digest, keyids: [], issues: [checked.issue] };
-  const { keyids } = checked;
-  const signed = { keyids };
+  const signed = authenticate(input, keys, keyless, source);
+  if ('issue' in signed) return { source, digest, keyids: [], issues: [signed.issue] };
   let json: unknown;
   try {
     json = parseJson(payload, 'statement');
@@ -167,11 +224,11 @@ export function loadAttestation(
     statement,
     knowledge,
     predicate,
-    keyids,
+    ...signed,
     predicateCel: predicateCel.value,
     subjectCel: subjectCel.value,
     materials: artifactMap(knowledge?.materials?.(predicate) ?? []),
     products: artifactMap(statement.subject),
   };
-  return { source, digest, keyids, predicateType: statement.predicateType, verified, issues: [] };
+  return { source, digest, ...signed, predicateType: statement.predicateType, verified, issues: [] };
 }

@@ -4,6 +4,7 @@ import type { CelInput } from '@bufbuild/cel';
 import { digestSetsMatch, type DigestSet } from '../../core/index.ts';
 import type { VerifiedAttestation } from './attestation-loading.ts';
 import type { CelBindings, CelRuntime, CompiledRule, RuleResult } from './cel-environment.ts';
+import { identityMismatch, type CertificateIdentity } from './identity.ts';
 import type { CelRuleSource, Check, Policy } from './policy-document.ts';
 import { AGGREGATE_VARIABLES, ATTESTATION_VARIABLES } from './rule-variables.ts';
 import type { Issue, RuleReport } from './verdict.ts';
@@ -16,7 +17,8 @@ export interface CompiledCheck {
   readonly aggregateRules: readonly (readonly [CelRuleSource, CompiledRule])[];
   /** Key id → names of this check's functionaries holding it. */
   readonly keyOwners: ReadonlyMap<string, readonly string[]>;
-  readonly certificateOnly: readonly string[];
+  /** This check's keyless functionaries. */
+  readonly identities: readonly { readonly name: string; readonly identity: CertificateIdentity }[];
 }
 
 export interface CountedAttestation {
@@ -47,11 +49,11 @@ export interface EvaluationContext {
 export function compileCheck(check: Check, policy: Policy, runtime: CelRuntime): CompiledCheck {
   const where = (r: CelRuleSource) => `${check.kind} '${check.name}' rule '${r.name}'`;
   const keyOwners = new Map<string, string[]>();
-  const certificateOnly: string[] = [];
+  const identities: { name: string; identity: CertificateIdentity }[] = [];
   for (const name of check.functionaries) {
     const f = policy.functionaries.get(name);
     if (f === undefined) continue;
-    if (f.keys.length === 0) certificateOnly.push(name);
+    if (f.certificate !== undefined) identities.push({ name, identity: f.certificate });
     for (const k of f.keys) keyOwners.set(k.keyid, [...(keyOwners.get(k.keyid) ?? []), name]);
   }
   const compiled: CompiledCheck = {
@@ -59,7 +61,7 @@ export function compileCheck(check: Check, policy: Policy, runtime: CelRuntime):
     rules: check.rules.map((r) => [r, runtime.compile(r.expr, ATTESTATION_VARIABLES, where(r))] as const),
     aggregateRules: check.aggregateRules.map((r) => [r, runtime.compile(r.expr, AGGREGATE_VARIABLES, where(r))] as const),
     keyOwners,
-    certificateOnly,
+    identities,
   };
   return check.when === undefined ? compiled : { ...compiled, when: runtime.compile(check.when.expr, ATTESTATION_VARIABLES, `${check.kind} '${check.name}' when`) };
 }
@@ -142,14 +144,40 @@ function bindingsFor(a: VerifiedAttestation, signers: readonly string[], functio
   };
 }
 
+/** Authorized signers of an attestation for a check: its functionaries' key ids and matching identity. */
+function authorizedSigners(compiled: CompiledCheck, a: VerifiedAttestation): { signers: string[]; functionaries: string[]; mismatch?: string } {
+  const signers = a.keyids.filter((k) => compiled.keyOwners.has(k));
+  const names = signers.flatMap((k) => compiled.keyOwners.get(k) ?? []);
+  let mismatch: string | undefined;
+  if (a.identity !== undefined) {
+    const id = a.identity;
+    const reasons = compiled.identities.map((f) => [f.name, identityMismatch(f.identity, id)] as const);
+    const matching = reasons.filter(([, why]) => why === undefined).map(([name]) => name);
+    if (matching.length > 0) {
+      signers.push(id.signerId);
+      names.push(...matching);
+    } else if (reasons.length > 0) {
+      mismatch = `certificate identity ${id.subject} (issuer ${id.issuer}) is not ${reasons.map(([name, why]) => `functionary '${name}': ${why ?? ''}`).join('; ')}`;
+    } else {
+      mismatch = `certificate identity ${id.subject} (issuer ${id.issuer}): the check has no keyless functionary`;
+    }
+  }
+  return { signers, functionaries: [...new Set(names)].sort(), ...(mismatch === undefined ? {} : { mismatch }) };
+}
+
+/** Who signed an attestation, for messages: key ids and the keyless identity. */
+export function signerDescription(a: VerifiedAttestation): string {
+  return [...a.keyids, ...(a.identity === undefined ? [] : [`${a.identity.subject} (issuer ${a.identity.issuer})`])].join(', ');
+}
+
 export function evaluateCheck(compiled: CompiledCheck, attestations: readonly VerifiedAttestation[], ctx: EvaluationContext): CheckState {
   const { check } = compiled;
   const state = { compiled, considered: [] as VerifiedAttestation[], counted: [] as CountedAttestation[], rules: [] as RuleReport[], issues: [] as Issue[] };
   let unauthorized = 0;
+  const mismatches: string[] = [];
   for (const a of attestations) {
     if (!isCandidate(check, a, ctx.artifactDigest)) continue;
-    const signers = a.keyids.filter((k) => compiled.keyOwners.has(k));
-    const functionaries = [...new Set(signers.flatMap((k) => compiled.keyOwners.get(k) ?? []))].sort();
+    const { signers, functionaries, mismatch } = authorizedSigners(compiled, a);
     const cel = attestationCel(a, signers, functionaries);
     const bindings = bindingsFor(a, signers, functionaries, cel, check.name, ctx);
     const selection = select(compiled, bindings, a.source, ctx);
@@ -157,7 +185,9 @@ export function evaluateCheck(compiled: CompiledCheck, attestations: readonly Ve
     if (selection.kind !== 'selected') continue;
     if (signers.length === 0) {
       unauthorized++;
-      state.issues.push({ code: 'UNAUTHORIZED_FUNCTIONARY', severity: 'warning', step: check.name, attestation: a.source, reason: `signed by ${a.keyids.join(', ')}, none of them a functionary of ${check.kind} '${check.name}' (${check.functionaries.join(', ')})` });
+      if (mismatch !== undefined) mismatches.push(`${a.source}: ${mismatch}`);
+      const why = mismatch === undefined ? '' : `; ${mismatch}`;
+      state.issues.push({ code: 'UNAUTHORIZED_FUNCTIONARY', severity: 'warning', step: check.name, attestation: a.source, reason: `signed by ${signerDescription(a)}, none of them a functionary of ${check.kind} '${check.name}' (${check.functionaries.join(', ')})${why}` });
       continue;
     }
     state.considered.push(a);
@@ -174,13 +204,10 @@ export function evaluateCheck(compiled: CompiledCheck, attestations: readonly Ve
   }
   const distinct = [...new Set(state.counted.flatMap((c) => c.signers))].sort();
   if (state.considered.length === 0) {
-    const why = unauthorized > 0 ? ` (${unauthorized} signed by other keys)` : '';
+    const why = unauthorized > 0 ? ` (${unauthorized} signed by other keys or identities${mismatches.length > 0 ? `: ${mismatches.join('; ')}` : ''})` : '';
     state.issues.push({ code: 'ATTESTATION_MISSING', severity: 'error', step: check.name, reason: `no attestation of type ${check.predicateTypes.join(' or ')} by ${check.functionaries.join(', ')}${why}` });
   } else if (distinct.length < check.threshold) {
-    state.issues.push({ code: 'THRESHOLD_NOT_MET', severity: 'error', step: check.name, reason: `${distinct.length} distinct functionary key(s) signed attestations passing every rule, ${check.threshold} required` });
-  }
-  if (compiled.certificateOnly.length > 0) {
-    state.issues.push({ code: 'CERTIFICATE_IDENTITY_UNSUPPORTED', severity: 'warning', step: check.name, reason: `functionaries ${compiled.certificateOnly.join(', ')} are certificate identities, which this verifier cannot match yet` });
+    state.issues.push({ code: 'THRESHOLD_NOT_MET', severity: 'error', step: check.name, reason: `${distinct.length} distinct functionary key(s) or identities signed attestations passing every rule, ${check.threshold} required` });
   }
   return { ...state, distinctSigners: distinct };
 }

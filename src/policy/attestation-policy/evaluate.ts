@@ -2,11 +2,12 @@
 // material in, a verdict listing every failure out. No I/O; nothing here throws for bad evidence.
 import type { CelInput } from '@bufbuild/cel';
 import { isCustodyError, type DigestSet, type Envelope, type PublicKey } from '../../core/index.ts';
-import { loadAttestation, type AttestationInput, type VerifiedAttestation } from './attestation-loading.ts';
+import { loadAttestation, type AttestationInput, type KeylessContext, type VerifiedAttestation } from './attestation-loading.ts';
+import type { KeylessVerifier } from './identity.ts';
 import { applyArtifactRules, checkArtifactSubject, stepArtifacts } from './artifact-checks.ts';
 import { createCelRuntime, jsonToCel } from './cel-environment.ts';
 import { DEFAULT_CEL_LIMITS, type CelLimits } from './cel-limits.ts';
-import { compileCheck, evaluateAggregates, evaluateCheck, type CheckState, type CompiledCheck, type EvaluationContext } from './check-evaluation.ts';
+import { compileCheck, evaluateAggregates, evaluateCheck, signerDescription, type CheckState, type CompiledCheck, type EvaluationContext } from './check-evaluation.ts';
 import type { Policy } from './policy-document.ts';
 import { openSignedPolicy, type PolicyOwners } from './policy-envelope.ts';
 import { STANDARD_PREDICATES, type PredicateKnowledge } from './predicates.ts';
@@ -20,6 +21,11 @@ export interface PolicyTrust {
   readonly owners?: PolicyOwners;
   /** Accept `{ document }` without signatures (tests, local experiments). */
   readonly allowUnsignedPolicy?: boolean;
+  /**
+   * Verifies keyless certificates (attestations with verificationMaterial) against a trusted root;
+   * without it, keyless functionaries match nothing (KEYLESS_UNVERIFIED).
+   */
+  readonly keyless?: KeylessVerifier;
 }
 
 export interface EvaluateOptions {
@@ -112,7 +118,11 @@ export function evaluatePolicy(
     issues.push({ code: 'POLICY_EXPIRED', severity: 'error', reason: `the policy expired at ${policy.expires}` });
   }
   const keys = policyKeys(policy);
-  const loaded = attestations.map((a, i) => loadAttestation(a, i, keys, limits, options.predicates ?? STANDARD_PREDICATES));
+  const keyless: KeylessContext = {
+    ...(trust.keyless === undefined ? {} : { verifier: trust.keyless }),
+    functionaries: [...policy.functionaries.values()].flatMap((f) => (f.certificate === undefined ? [] : [{ name: f.name, identity: f.certificate }])),
+  };
+  const loaded = attestations.map((a, i) => loadAttestation(a, i, keys, limits, options.predicates ?? STANDARD_PREDICATES, keyless));
   for (const l of loaded) issues.push(...l.issues);
   const verified = loaded.flatMap((l) => (l.verified === undefined ? [] : [l.verified]));
 
@@ -149,6 +159,7 @@ export function evaluatePolicy(
     digest: l.digest,
     ...(l.predicateType === undefined ? {} : { predicateType: l.predicateType }),
     signers: l.keyids,
+    ...(l.identity === undefined ? {} : { identity: { issuer: l.identity.issuer, subject: l.identity.subject, signedAt: l.identity.signedAt } }),
     usedBy: l.verified === undefined ? [] : (usedBy.get(l.verified) ?? []),
     valid: l.verified !== undefined,
   }));
@@ -169,5 +180,5 @@ function extraAttestationIssues(policy: Policy, verified: readonly VerifiedAttes
   const severity = policy.extraAttestations === 'reject' ? 'error' : 'warning';
   return verified
     .filter((a) => !considered.has(a))
-    .map((a) => ({ code: 'EXTRA_ATTESTATION', severity, attestation: a.source, reason: `${a.statement.predicateType} attestation signed by ${a.keyids.join(', ')} is not used by any step or requirement` }) satisfies Issue);
+    .map((a) => ({ code: 'EXTRA_ATTESTATION', severity, attestation: a.source, reason: `${a.statement.predicateType} attestation signed by ${signerDescription(a)} is not used by any step or requirement` }) satisfies Issue);
 }

@@ -127,10 +127,11 @@ describe('docs/policy.md', () => {
     assert.ok(block !== undefined);
     const doc = parse(block) as { functionaries: Record<string, unknown> };
     for (const [name, f] of Object.entries(doc.functionaries)) {
-      if (!(typeof f === 'object' && f !== null && 'certificate' in f)) doc.functionaries[name] = { publicKey: generateKeyPair('ed25519').publicKey.pem };
+      if (!(typeof f === 'object' && f !== null && ('certificate' in f || 'keyless' in f))) doc.functionaries[name] = { publicKey: generateKeyPair('ed25519').publicKey.pem };
     }
     const p = parsePolicyDocument(doc);
     assert.deepEqual(p.requirements.map((r) => r.name), ['vulnerability-scan', 'rebuilds']);
     assert.equal(p.functionaries.get('release-bot')?.certificate?.issuer, 'https://token.actions.githubusercontent.com');
+    assert.equal(p.functionaries.get('packager')?.certificate?.subject, '/https:\\/\\/custody\\.example\\/principals\\/[^/]+\\/steps\\/package/');
   });
 });

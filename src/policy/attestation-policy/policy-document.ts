@@ -9,21 +9,19 @@ import {
   type PublicKey,
 } from '../../core/index.ts';
 import { createCelRuntime } from './cel-environment.ts';
+import { identityPatternProblem, type CertificateIdentity } from './identity.ts';
 import { AGGREGATE_VARIABLES, ATTESTATION_VARIABLES } from './rule-variables.ts';
 import { isRfc3339, parseArtifactRuleString, type ArtifactRule } from '../../formats/index.ts';
 
 export const POLICY_TYPE_V1 = 'https://custody.dev/policy/v1';
 
-/** Certificate identity of a keyless signer (extension point: matched once keyless signing exists). */
-export interface CertificateIdentity {
-  readonly issuer: string;
-  readonly subject: string;
-}
+export type { CertificateIdentity } from './identity.ts';
 
 export interface Functionary {
   readonly name: string;
   /** Trusted public keys; empty for a certificate-identity functionary. */
   readonly keys: readonly PublicKey[];
+  /** Keyless identity (`keyless:`, or its older name `certificate:`): issuer + subject, exact or /regexp/. */
   readonly certificate?: CertificateIdentity;
 }
 
@@ -112,10 +110,21 @@ function parseKey(v: Record<string, unknown>, where: string): PublicKey {
   }
 }
 
+/** A keyless identity: `{issuer, subject}`, each exact or a /regexp/ over the whole value. */
+function parseIdentity(c: unknown, where: string): CertificateIdentity {
+  if (!isRecord(c)) fail(where, 'must be an object {issuer, subject}');
+  onlyFields(c, new Set(['issuer', 'subject']), where);
+  for (const field of ['issuer', 'subject'] as const) {
+    const problem = identityPatternProblem(c[field]);
+    if (problem !== undefined) fail(`${where}.${field}`, problem);
+  }
+  return { issuer: c['issuer'] as string, subject: c['subject'] as string };
+}
+
 function parseFunctionary(name: string, v: unknown, where: string): Functionary {
   if (!NAME.test(name)) fail(where, 'functionary names are letters, digits, _ . -');
   if (!isRecord(v)) fail(where, 'must be an object');
-  onlyFields(v, new Set(['publicKey', 'securesystemslib', 'keys', 'certificate']), where);
+  onlyFields(v, new Set(['publicKey', 'securesystemslib', 'keys', 'keyless', 'certificate']), where);
   const keyEntries: Record<string, unknown>[] = [];
   if (v['publicKey'] !== undefined || v['securesystemslib'] !== undefined) keyEntries.push(v);
   if (v['keys'] !== undefined) {
@@ -127,15 +136,10 @@ function parseFunctionary(name: string, v: unknown, where: string): Functionary 
     });
   }
   const keys = keyEntries.map((k, i) => parseKey(k, `${where}.keys[${i}]`));
-  let certificate: CertificateIdentity | undefined;
-  if (v['certificate'] !== undefined) {
-    const c = v['certificate'];
-    if (!isRecord(c) || typeof c['issuer'] !== 'string' || typeof c['subject'] !== 'string' || c['issuer'] === '' || c['subject'] === '') {
-      fail(`${where}.certificate`, 'needs a non-empty issuer and subject');
-    }
-    certificate = { issuer: c['issuer'], subject: c['subject'] };
-  }
-  if (keys.length === 0 && certificate === undefined) fail(where, 'needs publicKey, securesystemslib, keys or certificate');
+  if (v['keyless'] !== undefined && v['certificate'] !== undefined) fail(where, "give 'keyless' or 'certificate' (its older name), not both");
+  const field = v['keyless'] !== undefined ? 'keyless' : 'certificate';
+  const certificate = v[field] === undefined ? undefined : parseIdentity(v[field], `${where}.${field}`);
+  if (keys.length === 0 && certificate === undefined) fail(where, 'needs publicKey, securesystemslib, keys or keyless');
   return certificate === undefined ? { name, keys } : { name, keys, certificate };
 }
 

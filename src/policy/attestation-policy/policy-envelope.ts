@@ -4,6 +4,7 @@
 import {
   InputError,
   digestSetOfBytes,
+  parseEnvelope,
   parseJson,
   signEnvelope,
   verifyEnvelope,
@@ -13,6 +14,7 @@ import {
   type Signer,
 } from '../../core/index.ts';
 import { parse as parseYaml } from 'yaml';
+import type { PolicyInput } from './evaluate.ts';
 import { parsePolicyDocument, type Policy } from './policy-document.ts';
 
 export const POLICY_PAYLOAD_TYPE = 'application/vnd.custody.policy+json';
@@ -33,6 +35,28 @@ export interface OpenedPolicy {
 /** The digest a VSA records for a policy: SHA-256 of the exact signed payload bytes. */
 export function policyDigest(payload: Uint8Array): DigestSet {
   return digestSetOfBytes(payload, ['sha256']);
+}
+
+/**
+ * A policy file's bytes as evaluatePolicy takes them: a signed policy envelope, or, only when
+ * `unsigned.allowed`, a bare policy document (JSON or YAML). `name` (the file) starts each error;
+ * `unsigned.hint` tells the user how to allow an unsigned policy where they are.
+ */
+export function policyInputFromBytes(bytes: Uint8Array, name: string, unsigned: { allowed: boolean; code: 'USAGE' | 'POLICY_INVALID'; hint: string }): PolicyInput {
+  const text = new TextDecoder().decode(bytes);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined; // YAML: only as an unsigned document
+  }
+  if (typeof json === 'object' && json !== null && !Array.isArray(json) && typeof (json as Record<string, unknown>)['payloadType'] === 'string' && 'signatures' in json) {
+    const envelope = parseEnvelope(json);
+    if (envelope.payloadType !== POLICY_PAYLOAD_TYPE) throw new InputError('POLICY_INVALID', `${name}: payloadType is not ${POLICY_PAYLOAD_TYPE}`);
+    return { envelope };
+  }
+  if (!unsigned.allowed) throw new InputError(unsigned.code, `${name} is not a signed policy envelope; sign it, or ${unsigned.hint}`);
+  return { document: parsePolicyDocument(text), digest: policyDigest(bytes) };
 }
 
 /**

@@ -21,8 +21,14 @@ export type IssueCode =
   | 'ATTESTATION_TOO_LARGE'
   /** Signed by policy keys, but none the check accepts (warning; the attestation does not count). */
   | 'UNAUTHORIZED_FUNCTIONARY'
-  /** Functionary known only by certificate identity: not matchable yet (keyless signing). */
-  | 'CERTIFICATE_IDENTITY_UNSUPPORTED'
+  /** A keyless certificate was not issued by a CA of the trusted root (error when it claims a functionary's identity). */
+  | 'CERTIFICATE_UNTRUSTED'
+  /** A keyless signature's proven signing time lies outside its certificate's validity. */
+  | 'CERTIFICATE_EXPIRED'
+  /** Keyless material that does not verify otherwise (time-stamp, log entry, thresholds, bundle form). */
+  | 'KEYLESS_INVALID'
+  /** An attestation carries a keyless certificate but no verifier (trusted root) was given (warning). */
+  | 'KEYLESS_UNVERIFIED'
   | 'ATTESTATION_MISSING'
   | 'THRESHOLD_NOT_MET'
   /** A CEL rule evaluated to false (or to a non-bool). */
@@ -69,7 +75,7 @@ export interface CheckReport {
   readonly name: string;
   readonly passed: boolean;
   readonly threshold: number;
-  /** Distinct authorized key ids that signed attestations passing every rule. */
+  /** Distinct authorized key ids (and keyless identities, `oidc:<issuer>#<subject>`) that signed attestations passing every rule. */
   readonly signers: readonly string[];
   /** Sources of the attestations counted for this check. */
   readonly attestations: readonly string[];
@@ -82,6 +88,8 @@ export interface AttestationReport {
   readonly predicateType?: string;
   /** Key ids (of policy functionaries) whose signatures verified. */
   readonly signers: readonly string[];
+  /** The verified keyless certificate identity that signed it. */
+  readonly identity?: { readonly issuer: string; readonly subject: string; readonly signedAt: string };
   /** Checks that counted it. */
   readonly usedBy: readonly string[];
   readonly valid: boolean;

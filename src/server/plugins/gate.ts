@@ -3,7 +3,7 @@
 // attestations passing every configured policy; plus POST /v1/gate/verify for other deployers.
 // Where attestations come from is an adapter the composition root supplies: `custody gate serve`
 // reads a directory, `custody serve` (gateServicePlugin, the `gate:` config section) its store.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isValidDigestValue, parseEnvelope, parseJson, type DigestSet } from '../../core/index.ts';
 import { evaluatePolicy, type AttestationInput, type PolicyInput, type PolicyTrust, type Verdict } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
@@ -24,6 +24,8 @@ export interface GateConfig {
   now(): Date;
   /** What POST /v1/gate/verify needs (default 'public'). The webhook itself is always public: the Kubernetes API server calls it. */
   verifyPermission?: Permission | 'public';
+  /** Records each webhook decision (custody serve: one audit entry per image, action `gate.admission`). */
+  record?: (request: FastifyRequest, review: { uid: string; namespace: string }, decision: GateDecision) => Promise<void>;
 }
 
 export interface ImageDecision {
@@ -152,7 +154,8 @@ export function gatePlugin(app: FastifyInstance, { gate }: { gate: GateConfig })
         description:
           'Admits a Pod or workload only when every container image is pinned by sha256 digest and its attestations pass every gate policy. ' +
           'Answers an AdmissionReview whose response.allowed is false with status.code 403 and a message naming each image and failed rule ' +
-          '(warn mode: allowed with warnings). A body that is not an AdmissionReview v1 with request.uid is 400 INPUT_INVALID.',
+          '(warn mode: allowed with warnings). A body that is not an AdmissionReview v1 with request.uid is 400 INPUT_INVALID. ' +
+          'Under custody serve each decision in a checked namespace is recorded in the audit log (GET /v1/audit): action gate.admission, one entry per image.',
         body: reviewSchema,
       },
     },
@@ -173,6 +176,14 @@ export function gatePlugin(app: FastifyInstance, { gate }: { gate: GateConfig })
     }
     const decision = await decideImages(images, review.namespace, gate);
     request.log.info({ uid: review.uid, namespace: review.namespace, allowed: decision.allowed, checked: decision.checked }, 'gate decision');
+    if (gate.record !== undefined && decision.checked) {
+      try {
+        await gate.record(request, review, decision);
+      } catch (e) {
+        // The decision stands; a lost record is logged, never a 5xx to the API server.
+        request.log.error({ err: e, uid: review.uid }, 'gate decision not recorded');
+      }
+    }
     if (decision.allowed) return respond(true);
     const message = `custody gate: ${denialMessage(decision)}`;
     if (gate.mode === 'warn') return respond(true, { warnings: decision.images.filter((d) => !d.allowed).flatMap((d) => d.reasons.map((r) => `${d.image}: ${r}`.slice(0, 1000))) });
@@ -212,7 +223,9 @@ export function storeAttestations(store: Store, namespace: string, max: number):
       if (stored === undefined) continue;
       try {
         const json = parseJson(stored.bytes, 'stored attestation') as Record<string, unknown>;
-        out.push({ envelope: parseEnvelope(stored.mediaType === 'application/vnd.dev.sigstore.bundle.v0.3+json' ? json['dsseEnvelope'] : json), source: `${namespace}/${s.id}`, digest: { sha256: s.id } });
+        const bundle = stored.mediaType === 'application/vnd.dev.sigstore.bundle.v0.3+json';
+        // A bundle keeps its verification material: keyless identity functionaries (trustedRoot).
+        out.push({ envelope: parseEnvelope(bundle ? json['dsseEnvelope'] : json), source: `${namespace}/${s.id}`, digest: { sha256: s.id }, ...(bundle && 'verificationMaterial' in json ? { verificationMaterial: json } : {}) });
       } catch {
         // not a DSSE envelope (e.g. a bare in-toto link): policies see only envelopes
       }
@@ -235,6 +248,23 @@ export async function gateServicePlugin(app: FastifyInstance, { ctx }: { ctx: Ap
       attestationsFor: storeAttestations(ctx.store, config.attestationsNamespace, config.maxAttestations),
       now: ctx.now,
       verifyPermission: 'gate.verify',
+      // Admission decisions go to the audit chain (GET /v1/audit): the deployments the dashboard
+      // shows. Target `sha256:HEX` (the image digest), namespace the one the evidence is read from.
+      record: (request, review, decision) =>
+        ctx.store
+          .write(
+            decision.images.map((d) => ({
+              audit: ctx.draft(request, {
+                action: 'gate.admission',
+                namespace: config.attestationsNamespace,
+                target: DIGEST_REF.exec(d.image)?.[1] === undefined ? null : `sha256:${DIGEST_REF.exec(d.image)![1]!}`,
+                outcome: d.allowed ? 'allowed' : 'denied',
+                status: 200,
+                detail: { image: d.image.slice(0, 1024), uid: review.uid.slice(0, 256), kubernetesNamespace: review.namespace, mode: config.mode, reasons: d.reasons.slice(0, 20).map((r) => r.slice(0, 500)) },
+              }),
+            })),
+          )
+          .then(() => undefined),
     },
   });
 }

@@ -152,8 +152,9 @@ export function tufPlugin(app: FastifyInstance, { tuf }: { tuf: TufServerConfig 
           const content = decodeBase64(body.content, 'content');
           const digest = digestSetOfBytes(content, ['sha256', 'sha512']);
           const attestations: AttestationInput[] = (body.attestations ?? []).map((a, i) => {
-            const candidate: unknown = typeof a === 'object' && a !== null && 'dsseEnvelope' in a ? a.dsseEnvelope : a;
-            return { envelope: parseEnvelope(candidate), source: `attestation ${i}` };
+            const bundle = typeof a === 'object' && a !== null && 'dsseEnvelope' in a;
+            // A Sigstore bundle keeps its verification material: keyless identity functionaries.
+            return { envelope: parseEnvelope(bundle ? a.dsseEnvelope : a), source: `attestation ${i}`, ...(bundle && 'verificationMaterial' in a ? { verificationMaterial: a } : {}) };
           });
           const repo = tuf.open();
           const role = body.role ?? repo.resolveRole(body.path);
