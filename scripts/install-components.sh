@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real components the test suite runs against (Debian packages). Idempotent: does
+# Installs the real components the test suite runs against (Debian packages), or with the
+# argument `demo` only those the end-to-end demo needs. Idempotent: does
 # nothing when they are all present. Needs root (or sudo) to install; otherwise it says what is
 # missing and the tests that need it skip with a notice (CI sets CUSTODY_REQUIRE_COMPONENTS=1,
 # which turns such a skip into a failure).
@@ -19,7 +20,13 @@ packages=(
   openssh-client     # ssh-keygen commit signing
   gnupg              # OpenPGP commit signatures
   openssl            # hashing floor in benchmarks
+  chromium           # dashboard browser tests (playwright-core drives it)
 )
+
+# `install-components.sh demo`: only what `npm run demo` needs (README's main job).
+if [ "${1:-}" = "demo" ]; then
+  packages=(git openssh-client bubblewrap softhsm2 diffoscope-minimal)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 // the single error → response mapping.
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { InputError, type PublicKey } from '../core/index.ts';
 import type { AuditDraft, Store } from '../store/index.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_NAMESPACE, authorize, type Permission, type Principal } from '.
 import type { ServerConfig } from './config.ts';
 import { ApiError, mapError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
+import { tlsPeer } from './mtls.ts';
 import { attestationsPlugin } from './plugins/attestations.ts';
 import { auditPlugin } from './plugins/audit.ts';
 import { docsPlugin } from './plugins/docs.ts';
@@ -20,6 +22,11 @@ import { tokensPlugin } from './plugins/tokens.ts';
 import { rebuildPlugin } from './plugins/rebuild.ts';
 import { logPlugin } from './plugins/log.ts';
 import { signPlugin } from './plugins/sign.ts';
+import { caPlugin } from './ca/plugin.ts';
+import { tufServicePlugin } from './plugins/tuf.ts';
+import { gateServicePlugin } from './plugins/gate.ts';
+import { queriesPlugin } from './plugins/queries.ts';
+import { webPlugin } from './plugins/web.ts';
 import { openTransparencyLog, type TransparencyLog } from './log-service.ts';
 
 declare module 'fastify' {
@@ -62,6 +69,8 @@ export interface BuildAppOptions {
   now?: () => Date;
   /** A transparency log to use instead of opening the configured one (then the caller closes it). */
   transparencyLog?: TransparencyLog;
+  /** Serve HTTPS with these options (mtls.ts httpsOptions), else plain HTTP. */
+  https?: HttpsServerOptions;
 }
 
 export const NDJSON = 'application/x-ndjson';
@@ -106,6 +115,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     connectionTimeout: config.limits.requestTimeoutMs,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // The https server is an http.Server to fastify's handlers; the types only know one of them.
+    ...(options.https === undefined ? {} : ({ https: options.https } as object)),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
 
@@ -215,7 +226,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       if (request.routeOptions.url === undefined) return;
       throw new ApiError(403, 'FORBIDDEN', 'route is not open to anyone');
     }
-    request.principal = await options.authenticator.authenticate(request.headers.authorization);
+    request.principal = await options.authenticator.authenticate(request.headers.authorization, tlsPeer(request.raw.socket));
     const namespace = request.routeOptions.config.namespaced === true ? requestNamespace(request) : null;
     const decision = authorize(request.principal, permission, namespace);
     if (!decision.allowed) {
@@ -262,7 +273,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(auditPlugin, { ctx });
   await app.register(logPlugin, { ctx });
   await app.register(signPlugin, { ctx });
+  await app.register(caPlugin, { ctx });
   await app.register(rebuildPlugin, { ctx });
+  await app.register(tufServicePlugin, { ctx }); // when the config has tuf:
+  await app.register(gateServicePlugin, { ctx }); // when the config has gate:
+  await app.register(queriesPlugin, { ctx });
+  await app.register(webPlugin, { ctx });
   await app.register(docsPlugin, { ctx });
   return app;
 }
