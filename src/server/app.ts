@@ -11,6 +11,7 @@ import type { AuditDraft, Store } from '../store/index.ts';
 import type { Authenticator } from './auth.ts';
 import { DEFAULT_NAMESPACE, authorize, type Permission, type Principal } from './authz.ts';
 import type { ServerConfig } from './config.ts';
+import type { KeylessTrustInput } from './ca/trust.ts';
 import { ApiError, mapError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { tlsPeer } from './mtls.ts';
@@ -54,6 +55,8 @@ export interface AppContext {
   now: () => Date;
   /** The transparency log (log-service.ts); undefined when tlog.enabled is false. */
   transparencyLog: TransparencyLog | undefined;
+  /** What the keyless trust documents are made of: set by the ca plugin, published as TUF targets by the tuf plugin. */
+  keylessTrust?: KeylessTrustInput;
   /** An audit draft for this request (fills time, actor, route). */
   draft(request: FastifyRequest, fields: Pick<AuditDraft, 'action' | 'namespace' | 'target' | 'outcome' | 'status'> & { detail?: Record<string, unknown> }): AuditDraft;
 }

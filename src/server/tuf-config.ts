@@ -44,6 +44,8 @@ export interface TufConfig {
   refreshEveryMs: number;
   admission: PolicyFilesConfig;
   roles: TufRoleGrant[];
+  /** With `ca:` enabled, publish trusted_root.json and signing_config.v0.2.json as targets at start (absent: yes). */
+  keylessTrust?: boolean;
 }
 
 export interface GateServerConfig extends PolicyFilesConfig {
@@ -157,7 +159,7 @@ export function parseDistributionConfig(doc: Record<string, unknown>, at: (p: st
 export function parseTufConfig(v: unknown, at: (p: string) => string): TufConfig | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isRecord(v)) fail('tuf', 'must be a mapping');
-  only(v, 'tuf', ['dir', 'keyBackend', 'onlineKeys', 'expiry', 'refreshWithin', 'refreshEvery', 'admission', 'roles']);
+  only(v, 'tuf', ['dir', 'keyBackend', 'onlineKeys', 'expiry', 'refreshWithin', 'refreshEvery', 'admission', 'roles', 'keylessTrust']);
   if (!Array.isArray(v['onlineKeys']) || v['onlineKeys'].length === 0) fail('tuf.onlineKeys', 'must list the signers of snapshot and timestamp ({ file: PATH } or { name: KEY })');
   const expiry = parseExpiry(v['expiry']);
   const refreshWithin = v['refreshWithin'] === undefined ? 12 * 3600 : duration(v['refreshWithin'], 'tuf.refreshWithin');
@@ -178,6 +180,7 @@ export function parseTufConfig(v: unknown, at: (p: string) => string): TufConfig
     refreshEveryMs,
     admission: parsePolicyFiles(admission ?? {}, 'tuf.admission', at),
     roles,
+    ...(v['keylessTrust'] === undefined ? {} : { keylessTrust: bool(v['keylessTrust'], 'tuf.keylessTrust') }),
   };
 }
 

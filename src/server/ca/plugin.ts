@@ -74,6 +74,8 @@ export async function caPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext 
     logRoot: ctx.transparencyLog?.trustedRoot(),
     oidcIssuer: issuer.issuer,
   };
+  // The tuf plugin (registered after this one) publishes the same documents as TUF targets.
+  ctx.keylessTrust = trust;
 
   app.addContentTypeParser(TSQ, { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, body);

@@ -12,6 +12,7 @@ import { loadPrivateKeyFile, type KeyBackend } from '../../keys/index.ts';
 import { evaluatePolicy, failedRuleSummaries, fnmatch, type AttestationInput, type PolicyInput, type PolicyTrust } from '../../policy/index.ts';
 import { TufRepository, TOP_LEVEL_ROLES, tufKeyId } from '../../tuf/index.ts';
 import type { AppContext } from '../app.ts';
+import { keylessTrustTargets, stageKeylessTrust } from '../ca/tuf-publish.ts';
 import type { Permission, Principal } from '../authz.ts';
 import { ApiError } from '../errors.ts';
 import { loadPolicyFiles } from '../policy-files.ts';
@@ -40,6 +41,8 @@ export interface TufServerConfig {
   audit?(request: FastifyRequest, outcome: 'allowed' | 'denied', status: number, target: string, detail: Record<string, unknown>): Promise<void>;
   /** Publish at start when roles are pending or the timestamp is about to expire (serve). */
   publishAtStart?: boolean;
+  /** Staged changes made at start, before that publish (serve: the keyless trust documents); throwing stops the start. */
+  atStart?(repo: TufRepository): Promise<unknown>;
 }
 
 const METADATA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.json$/;
@@ -188,6 +191,7 @@ export function tufPlugin(app: FastifyInstance, { tuf }: { tuf: TufServerConfig 
   const refresh = (force: boolean): Promise<void> =>
     serialized(async () => {
       const repo = tuf.open();
+      if (force) await tuf.atStart?.(repo);
       const horizon = tuf.now().getTime() + tuf.refreshWithin * 1000;
       // Never published (e.g. the online key lives only in an HSM the server holds), or expiring soon.
       const due = !repo.has('timestamp') || new Date(repo.status('timestamp').expires).getTime() <= horizon;
@@ -266,6 +270,9 @@ export async function tufServicePlugin(app: FastifyInstance, { ctx }: { ctx: App
   const known = new Set([...TOP_LEVEL_ROLES, ...probe.listRoles()]);
   for (const g of config.roles) if (!known.has(g.role)) app.log.warn({ role: g.role }, 'tuf.roles names a role the repository does not delegate (yet)');
   const { policies, trust } = loadPolicyFiles(config.admission, 'tuf.admission');
+  // With the keyless CA: its trusted_root.json and signing_config.v0.2.json as targets (docs/keyless.md).
+  if (ctx.config.ca.enabled && config.keylessTrust !== false && ctx.keylessTrust === undefined) throw new Error('the ca plugin must be registered before the tuf plugin');
+  const keylessTrust = config.keylessTrust === false ? undefined : ctx.keylessTrust;
   await app.register(tufPlugin, {
     tuf: {
       dir: config.dir,
@@ -278,6 +285,7 @@ export async function tufServicePlugin(app: FastifyInstance, { ctx }: { ctx: App
       now: ctx.now,
       permission: 'tuf.write',
       publishAtStart: true,
+      ...(keylessTrust === undefined ? {} : { atStart: (repo: TufRepository) => stageKeylessTrust(repo, keylessTrustTargets(keylessTrust)) }),
       audit: async (request, outcome, status, target, detail) => {
         await ctx.store.write([{ audit: ctx.draft(request, { action: 'tuf.write', namespace: null, target, outcome, status, detail }) }]);
       },
