@@ -34,6 +34,8 @@ const commands: readonly (readonly [string, CommandLoader])[] = [
   ['hooks', async () => (await import('./hooks.ts')).hooksCommand()],
   ['sign', async () => (await import('./sign.ts')).signCommand()],
   ['verify-blob', async () => (await import('./verify-blob.ts')).verifyBlobCommand()],
+  ['ca', async () => (await import('./ca.ts')).caCommand()],
+  ['identity', async () => (await import('./identity.ts')).identityCommand()],
   ['signer', async () => (await import('./signer.ts')).signerCommand()],
   ['log', async () => (await import('./log.ts')).logCommand()],
   ['witness', async () => (await import('./witness.ts')).witnessCommand()],
@@ -46,6 +48,7 @@ const commands: readonly (readonly [string, CommandLoader])[] = [
   ['audit', async () => (await import('./audit.ts')).auditCommand()],
   ['push', async () => (await import('./push.ts')).pushCommand()],
   ['query', async () => (await import('./query.ts')).queryCommand()],
+  ['demo', async () => (await import('./demo.ts')).demoCommand()],
 ];
 
 function version(): string {
