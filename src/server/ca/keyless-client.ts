@@ -12,13 +12,16 @@ import { pemCertificates } from './x509.ts';
 
 export const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
+/** What every keyless bundle carries: the certificate, its log entry and its time-stamp. */
+export interface KeylessMaterial {
+  certificate: { rawBytes: string };
+  tlogEntries: unknown[];
+  timestampVerificationData: { rfc3161Timestamps: { signedTimestamp: string }[] };
+}
+
 export interface KeylessBundle {
   mediaType: string;
-  verificationMaterial: {
-    certificate: { rawBytes: string };
-    tlogEntries: unknown[];
-    timestampVerificationData: { rfc3161Timestamps: { signedTimestamp: string }[] };
-  };
+  verificationMaterial: KeylessMaterial;
   messageSignature: { messageDigest: { algorithm: 'SHA2_256'; digest: string }; signature: string };
 }
 
@@ -106,24 +109,40 @@ export async function ephemeralCertificate(server: string, identityToken: string
 export async function keylessSignDigest(server: string, identityToken: string, digest: Uint8Array): Promise<KeylessSignResult> {
   const { key, leaf } = await ephemeralCertificate(server, identityToken);
   const signature = Buffer.from(digestSignerFor('ecdsa-p256', key.keyObject)(digest, 'sha256'));
-  const entry = (await postJson(server, '/api/v2/log/entries', {
+  const { verificationMaterial, ...signer } = await logAndTimestamp(server, leaf, signature, {
     hashedRekordRequestV002: {
       digest: Buffer.from(digest).toString('base64'),
       signature: { content: signature.toString('base64'), verifier: { x509Certificate: { rawBytes: leaf.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } },
     },
-  })) as { logIndex: string };
-  // The time-stamp is over the signature (what sigstore verifiers check it against).
+  });
+  return {
+    ...signer,
+    bundle: {
+      mediaType: BUNDLE_V03,
+      verificationMaterial,
+      messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: Buffer.from(digest).toString('base64') }, signature: signature.toString('base64') },
+    },
+  };
+}
+
+/**
+ * Appends a keyless signature to the log (`logRequest`: the Rekor v2 request body), time-stamps
+ * the signature (what sigstore verifiers check the time-stamp against) and names the signer.
+ */
+export async function logAndTimestamp(
+  server: string,
+  leaf: Buffer,
+  signature: Buffer,
+  logRequest: Record<string, unknown>,
+): Promise<{ verificationMaterial: KeylessMaterial; identity: string; issuer: string; logIndex: number }> {
+  const entry = (await postJson(server, '/api/v2/log/entries', logRequest)) as { logIndex: string };
   const tsr = await fetchTimestamp(server, signature);
   const { identity, issuer } = certificateIdentity(leaf);
   return {
-    bundle: {
-      mediaType: BUNDLE_V03,
-      verificationMaterial: {
-        certificate: { rawBytes: leaf.toString('base64') },
-        tlogEntries: [entry],
-        timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: tsr.toString('base64') }] },
-      },
-      messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: Buffer.from(digest).toString('base64') }, signature: signature.toString('base64') },
+    verificationMaterial: {
+      certificate: { rawBytes: leaf.toString('base64') },
+      tlogEntries: [entry],
+      timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: tsr.toString('base64') }] },
     },
     identity,
     issuer,

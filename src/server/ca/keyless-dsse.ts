@@ -11,16 +11,12 @@
 import { X509Certificate, createHash, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { InputError, VerificationError, decodeBase64, encodeBase64, isCustodyError, pae, parseEnvelope, parseJson, type Envelope } from '../../core/index.ts';
 import { trustedLogsFromRoot, type TrustedLog } from '../sign-verify-bundle.ts';
-import { BUNDLE_V03, ephemeralCertificate, fetchTimestamp, postJson } from './keyless-client.ts';
+import { BUNDLE_V03, ephemeralCertificate, logAndTimestamp, type KeylessMaterial } from './keyless-client.ts';
 import { certificateIdentity, chains, chainsTo, checkInclusion, checkTimestamp, objects, within } from './verify-keyless.ts';
 
 export interface KeylessDsseBundle {
   mediaType: string;
-  verificationMaterial: {
-    certificate: { rawBytes: string };
-    tlogEntries: unknown[];
-    timestampVerificationData: { rfc3161Timestamps: { signedTimestamp: string }[] };
-  };
+  verificationMaterial: KeylessMaterial;
   dsseEnvelope: Envelope;
 }
 
@@ -37,24 +33,16 @@ export async function keylessSignDsse(server: string, identityToken: string, pay
   const signature = cryptoSign('sha256', pae(payloadType, payload), key.keyObject);
   // Sigstore DSSE bundles carry no key id: the certificate names the signer.
   const envelope: Envelope = { payload: encodeBase64(payload), payloadType, signatures: [{ keyid: '', sig: signature.toString('base64') }] };
-  const entry = (await postJson(server, '/api/v2/log/entries', {
+  const { verificationMaterial, ...signer } = await logAndTimestamp(server, leaf, signature, {
     dsseRequestV002: { envelope, verifiers: [{ x509Certificate: { rawBytes: leaf.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }] },
-  })) as { logIndex: string };
-  const tsr = await fetchTimestamp(server, signature);
-  const { identity, issuer } = certificateIdentity(leaf);
+  });
   return {
+    ...signer,
     bundle: {
       mediaType: BUNDLE_V03,
-      verificationMaterial: {
-        certificate: { rawBytes: leaf.toString('base64') },
-        tlogEntries: [entry],
-        timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: tsr.toString('base64') }] },
-      },
+      verificationMaterial,
       dsseEnvelope: envelope,
     },
-    identity,
-    issuer,
-    logIndex: Number(entry.logIndex),
   };
 }
 
