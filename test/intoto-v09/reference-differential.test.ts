@@ -169,7 +169,10 @@ describe('evaluateArtifactRules (vs verifylib.verify_item_rules)', () => {
     // The generator reaches passes and failures (guards against a vacuous comparison).
     assert.ok(outcomes.has('pass') && outcomes.has('fail'), `outcomes seen: ${[...outcomes].join(',')}`);
     // ... and MATCH rules that consume, with and without prefixes.
-    assert.ok(Object.values(matchHits).every((n) => n >= RUNS / 100), `MATCH rules that consumed: ${JSON.stringify(matchHits)}`);
+    // Mean counts are 1.5-5 % of RUNS each (sourcePrefix about 21 of 1500, seen as low as 13).
+    // The bound only guards against a generator that stopped producing them: far below the mean.
+    assert.ok(Object.values(matchHits).every((n) => n >= RUNS / 500), `MATCH rules that consumed: ${JSON.stringify(matchHits)}`);
+    t.diagnostic(`MATCH rules that consumed: ${JSON.stringify(matchHits)}`);
   });
 });
 
