@@ -3,7 +3,11 @@
 // very large files. Warm page cache (one warm-up pass of every contender), median of --runs.
 //
 //   node_modules/.bin/node bench/run-hashing.ts [--files 100000] [--big-files 32] [--big-mib 64]
-//     [--runs 3] [--only a|b] [--dir /tmp] [--keep]
+//     [--runs 3] [--only a|b] [--dir /tmp] [--keep] [--baseline DIR]
+//
+// --baseline DIR adds the recordArtifacts of another checkout (DIR/src/attest/index.ts, e.g. a
+// copy of the previous commit with node_modules linked) as contenders, so before and after are
+// measured in the same run and under the same load.
 //
 // Prints a Markdown table with ratios; the trees are made in a temp directory and removed after.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +16,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, write
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import type * as attest from '../src/attest/index.ts';
 import { createStatCache, recordArtifacts } from '../src/attest/index.ts';
 
 const { values: args } = parseArgs({
@@ -23,8 +28,11 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     dir: { type: 'string', default: tmpdir() },
     keep: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
+const baseline: typeof attest | null =
+  args.baseline === undefined ? null : ((await import(join(args.baseline, 'src/attest/index.ts'))) as typeof attest);
 const RUNS = Number(args.runs);
 
 /** Deterministic PRNG (LCG), so every run builds the same tree shape. */
@@ -152,6 +160,23 @@ async function benchTree(label: string, tree: string, work: string, key: string)
           await recordArtifacts(['.'], { basePath: tree, cache });
         }),
     },
+    ...(baseline === null
+      ? []
+      : [
+          {
+            name: 'baseline: recordArtifacts materials',
+            run: () => timeAsync(() => baseline.recordArtifacts(['.'], { basePath: tree })),
+          },
+          {
+            name: 'baseline: recordArtifacts materials+products (stat cache)',
+            run: () =>
+              timeAsync(async () => {
+                const cache = baseline.createStatCache();
+                await baseline.recordArtifacts(['.'], { basePath: tree, cache });
+                await baseline.recordArtifacts(['.'], { basePath: tree, cache });
+              }),
+          },
+        ]),
     {
       name: 'recordArtifacts materials, fresh node process',
       run: () => Promise.resolve(timeProcess(process.execPath, [child, tree], tree)),
@@ -190,6 +215,8 @@ function report(label: string, shape: { files: number; bytes: number }, t: Map<s
   const MP = 'recordArtifacts materials+products (stat cache)';
   const FRESH = 'recordArtifacts materials, fresh node process';
   const FLOOR = 'floor: find | xargs -P2 -n500 openssl dgst -sha256';
+  const BM = 'baseline: recordArtifacts materials';
+  const BMP = 'baseline: recordArtifacts materials+products (stat cache)';
   const ratio = (a: string, b: string, f: 'wall' | 'cpu'): string => (get(a)[f] / get(b)[f]).toFixed(2);
   const lines = [
     `### ${label}: ${shape.files.toLocaleString('en')} files, ${(shape.bytes / 2 ** 20).toFixed(0)} MiB`,
@@ -204,6 +231,12 @@ function report(label: string, shape: { files: number; bytes: number }, t: Map<s
     `| in-toto-run -m . -p . / ours with stat cache | **${ratio(IT_MP, MP, 'wall')}×** | ${ratio(IT_MP, MP, 'cpu')}× |`,
     `| ours (materials) / openssl floor | **${ratio(M, FLOOR, 'wall')}×** | ${ratio(M, FLOOR, 'cpu')}× |`,
     `| ours in a fresh process / openssl floor | ${ratio(FRESH, FLOOR, 'wall')}× | ${ratio(FRESH, FLOOR, 'cpu')}× |`,
+    ...(t.has(BM)
+      ? [
+          `| in-toto-run -m . / baseline (materials) | ${ratio(IT_M, BM, 'wall')}× | ${ratio(IT_M, BM, 'cpu')}× |`,
+          `| in-toto-run -m . -p . / baseline with stat cache | ${ratio(IT_MP, BMP, 'wall')}× | ${ratio(IT_MP, BMP, 'cpu')}× |`,
+        ]
+      : []),
     '',
   ];
   return lines.join('\n');

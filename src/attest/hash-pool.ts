@@ -16,7 +16,7 @@ import {
   type SegmentMessage,
   type WorkerReply,
 } from './hash-protocol.ts';
-import type { FileIdentity } from './stat-cache.ts';
+import type { CacheEntry } from './stat-cache.ts';
 
 export interface HashJobOptions {
   algorithms: readonly DigestAlgorithm[];
@@ -55,7 +55,7 @@ export class HashJob {
   #dirs: string[] = [];
   #dirOf: number[] = [];
   #names: string[] = [];
-  #expect: (FileIdentity | undefined)[] = [];
+  #expect: (CacheEntry | undefined)[] = [];
   #count = 0;
   #published = 0;
   #ended = 0;
@@ -94,10 +94,10 @@ export class HashJob {
   }
 
   /**
-   * Adds the file `name` in the real directory `dir` and returns its index; `expect` is a cached
-   * identity to re-check. Files of one directory are best added one after another.
+   * Adds the file `name` in the real directory `dir` and returns its index; `expect` is a cache
+   * entry whose identity is to be re-checked. Files of one directory are best added one after another.
    */
-  add(dir: string, name: string, expect?: FileIdentity): number {
+  add(dir: string, name: string, expect?: CacheEntry): number {
     const dirs = this.#dirs;
     if (dirs.length === 0 || dirs[dirs.length - 1] !== dir) dirs.push(dir);
     this.#dirOf.push(dirs.length - 1);
@@ -117,18 +117,29 @@ export class HashJob {
     const digests = new Uint8Array(new SharedArrayBuffer(n * this.digestBytes));
     const stats = this.#withStats ? new BigInt64Array(new SharedArrayBuffer(n * STAT_SLOTS * 8)) : null;
     if (stats !== null) {
-      this.#expect.forEach((id, i) => {
-        if (id === undefined) return;
-        stats.set(id, i * STAT_SLOTS);
+      // Copied as 32-bit halves: reading a BigInt64Array allocates a BigInt per slot.
+      const words = new Int32Array(stats.buffer);
+      const expect = this.#expect;
+      for (let i = 0; i < n; i++) {
+        const e = expect[i];
+        if (e === undefined) continue;
+        const to = i * STAT_SLOTS * 2;
+        for (let k = 0; k < STAT_SLOTS * 2; k++) words[to + k] = e.words[e.at + k]!;
         status[i] = STATUS_CHECK;
-      });
+      }
     }
+    const names = this.#names;
+    const nameEnds = new Int32Array(n);
+    let end = 0;
+    for (let i = 0; i < n; i++) nameEnds[i] = end += names[i]!.length;
     const segment: SegmentMessage = {
       job: this.id,
       first: this.#published,
+      count: n,
       dirs: this.#dirs,
       dirOf: Int32Array.from(this.#dirOf),
-      names: this.#names,
+      names: names.join(''),
+      nameEnds,
       status,
       digests,
       stats,

@@ -49,10 +49,17 @@ export interface SegmentMessage {
   job: number;
   /** Job-wide index of the segment's first file. */
   first: number;
-  /** Real directories of the segment's files; file i is `dirs[dirOf[i]] + '/' + names[i]`. */
+  /** Files in the segment. */
+  count: number;
+  /**
+   * Real directories of the segment's files; file i is `dirs[dirOf[i]] + '/' + name i`, where
+   * name i is `names.slice(nameEnds[i - 1] ?? 0, nameEnds[i])`: the names travel as one string
+   * (structured clone copies one string instead of creating a thousand, in each worker).
+   */
   dirs: string[];
   dirOf: Int32Array;
-  names: string[];
+  names: string;
+  nameEnds: Int32Array;
   status: Int32Array;
   digests: Uint8Array;
   stats: BigInt64Array | null;

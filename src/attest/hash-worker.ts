@@ -104,7 +104,7 @@ class JobRunner {
     for (;;) {
       for (let i = this.#segments.length - 1; i >= 0; i--) {
         const s = this.#segments[i]!;
-        if (index >= s.first && index < s.first + s.names.length) {
+        if (index >= s.first && index < s.first + s.count) {
           // Claims only grow, so older segments are done with.
           if (i > 0) this.#segments.splice(0, i);
           return s;
@@ -121,7 +121,8 @@ class JobRunner {
   }
 
   #process(segment: SegmentMessage, local: number): void {
-    const path = `${segment.dirs[segment.dirOf[local]!]!}/${segment.names[local]!}`;
+    const name = segment.names.slice(local === 0 ? 0 : segment.nameEnds[local - 1]!, segment.nameEnds[local]);
+    const path = `${segment.dirs[segment.dirOf[local]!]!}/${name}`;
     const { stats } = segment;
     const at = local * STAT_SLOTS;
     if (stats !== null && Atomics.load(segment.status, local) === STATUS_CHECK) {

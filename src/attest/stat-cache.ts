@@ -19,11 +19,15 @@
 // entry types. What a symlink points to is not part of that and is resolved on every walk.
 import type { DigestSet } from '../core/index.ts';
 
-/** dev, ino, size, mtimeNs, ctimeNs: the stat fields that must all be unchanged. */
-export type FileIdentity = BigInt64Array;
-
 export interface CacheEntry {
-  readonly identity: FileIdentity;
+  /**
+   * The file's identity: dev, ino, size, mtimeNs, ctimeNs (the stat fields that must all be
+   * unchanged) as five 64-bit integers at `words[at .. at + 10)`, read as 32-bit halves. `words`
+   * views the stats array of the hash-job segment the file was hashed in, shared by the
+   * segment's files: no array per file.
+   */
+  readonly words: Int32Array;
+  readonly at: number;
   /** Hashing options the digests were made with. */
   readonly variant: string;
   readonly digests: DigestSet;

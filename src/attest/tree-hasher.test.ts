@@ -395,6 +395,35 @@ describe('recordArtifacts', () => {
       assert.deepEqual((await recordArtifacts(['a'], { basePath: base, cache }))['a'], digest('one'));
     });
 
+    it('checks every file of a tree spanning many hash segments, in and out of key order', async () => {
+      // 3,000 files: several segments (up to 1,024 files each), taken in while workers still hash.
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 3000; i++) files[`d${i % 37}/f${i}.txt`] = `content ${i}`;
+      files['d1-x'] = 'sorts before d1/';
+      const base = tree(files);
+      await settle();
+      const cache = createStatCache({ racyWindowMs: 0 });
+      const expected: Record<string, DigestSet> = Object.fromEntries(
+        Object.entries(files)
+          .map(([k, v]): [string, DigestSet] => [k, digest(v)])
+          .sort(([a], [b]) => compareCodePoints(a, b)),
+      );
+      const first = await recordArtifacts(['.'], { basePath: base, cache });
+      assert.deepEqual(Object.keys(first), Object.keys(expected));
+      assert.deepEqual(first, expected);
+      assert.equal(cache.size, 3001);
+      writeFileSync(join(base, 'd5/f1411.txt'), 'changed!');
+      const second = await recordArtifacts(['.'], { basePath: base, cache });
+      assert.deepEqual(second, { ...expected, 'd5/f1411.txt': digest('changed!') });
+      assert.equal(cache.hits, 3000);
+      // Several given paths: the walk's order (d1/..., d1-x, d10/...) is not the key order.
+      const some = await recordArtifacts(['d10', 'd1-x', 'd1'], { basePath: base, cache });
+      const wanted = Object.keys(expected).filter((k) => /^d(1|10)\/|^d1-x$/.test(k));
+      assert.equal(wanted[0], 'd1-x');
+      assert.deepEqual(Object.keys(some), wanted);
+      for (const k of wanted) assert.deepEqual(some[k], expected[k]);
+    });
+
     it('rereads a file whose content changed, even with size and mtime restored', async () => {
       const base = tree({ a: 'one', b: 'two' });
       await settle();

@@ -14,11 +14,14 @@ import { InputError } from '../core/index.ts';
 import { compareCodePoints } from '../core/index.ts';
 import { childPath, leftStrip } from './artifact-paths.ts';
 import type { ExcludeMatcher } from './exclude-patterns.ts';
-import type { CacheEntry, DirListing, FileIdentity, StatCache, WalkEntry } from './stat-cache.ts';
+import type { CacheEntry, DirListing, StatCache, WalkEntry } from './stat-cache.ts';
 
 export interface FileSink {
-  /** Takes file `name` of real directory `dir`; returns its index (0, 1, 2, ... in call order). */
-  add(dir: string, name: string, expect?: FileIdentity): number;
+  /**
+   * Takes file `name` of real directory `dir`; returns its index (0, 1, 2, ... in call order).
+   * `expect`: the cache entry whose identity is to be re-checked.
+   */
+  add(dir: string, name: string, expect?: CacheEntry): number;
 }
 
 export interface WalkOptions {
@@ -316,6 +319,6 @@ export class TreeWalk {
     const index = this.#keys.length;
     this.#keys.push(key);
     if (cache !== undefined) this.#fileEntry.push(usable);
-    if (this.#sink.add(realDir, realName, usable?.identity) !== index) throw new Error('walk and hash job out of step');
+    if (this.#sink.add(realDir, realName, usable) !== index) throw new Error('walk and hash job out of step');
   }
 }
