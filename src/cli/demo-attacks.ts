@@ -19,6 +19,7 @@ export const ATTACKS: readonly Attack[] = [
   { name: 'unreviewed-change', threat: 'source', description: 'a signed change lands on main without an independent review', inject: 'commit', expect: { stage: 'source', rule: 'REVIEW_MISSING' } },
   { name: 'source-tampered', threat: 'build', description: 'the CI work tree is modified between checkout and build', inject: 'build', expect: { stage: 'post-build', rule: 'ARTIFACT_RULE_FAILED' } },
   { name: 'build-params-modified', threat: 'build', description: 'the build runs with a parameter the reviewed build does not have (npm registry redirected)', inject: 'build', expect: { stage: 'post-build', rule: 'RULE_FAILED' } },
+  { name: 'impersonated-builder', threat: 'build', description: "a compromised lint job signs the build's provenance with its own key or workload identity", inject: 'build', expect: { stage: 'post-build', rule: 'ATTESTATION_MISSING' } },
   { name: 'compromised-build', threat: 'build', description: 'a compromised build machine ships other bytes and signs them with the builder key', inject: 'build', expect: { stage: 'rebuild', rule: 'DIGEST_MISMATCH' } },
   { name: 'artifact-swapped', threat: 'distribution', description: 'the package is replaced after the build, on its way to the repository', inject: 'publish', expect: { stage: 'publish', rule: 'ADMISSION_DENIED' } },
   { name: 'repo-rollback', threat: 'distribution', description: 'a compromised repository mirror serves older metadata to a consumer that saw newer', inject: 'fetch', expect: { stage: 'fetch', rule: 'ROLLBACK' } },

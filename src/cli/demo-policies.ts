@@ -30,10 +30,26 @@ const NO_HIGH_FINDINGS = 'predicate.scanner.result.all(r, r.severity.all(s, s.sc
 
 /** `custody demo --keyless`: the issuer of the demo server's workload ID tokens (fixed: tokens name it, nothing fetches it). */
 export const KEYLESS_ISSUER = 'https://ci.demo.custody.local';
-/** With --keyless, these functionaries are workload identities (the step named in the ID token), not keys. */
-export const KEYLESS_STEPS: Readonly<Record<string, string>> = { 'ci-checkout': 'checkout', 'ci-lint': 'lint', 'ci-secret-scan': 'secret-scan', 'ci-dependency-review': 'dependency-review', 'ci-sbom': 'sbom' };
+/**
+ * With --keyless, every attesting functionary is a workload identity (the step named in its ID
+ * token), not a key. The owner key (policies), the signing service's release key and the TUF keys
+ * stay keys by design; the developers sign commits and reviews with their SSH keys.
+ */
+export const KEYLESS_STEPS: Readonly<Record<string, string>> = {
+  'source-verifier': 'source-verify',
+  'ci-checkout': 'checkout',
+  'ci-lint': 'lint',
+  'ci-secret-scan': 'secret-scan',
+  'ci-dependency-review': 'dependency-review',
+  builder: 'build',
+  'ci-sbom': 'sbom',
+  'ci-verifier': 'build-check',
+  scanner: 'vuln-scan',
+  rebuilder: 'rebuild',
+  consumer: 'consumer-(scan|verify)',
+};
 
-/** The subject pattern of a step's minted ID token: `<issuer>/principals/<actor>/steps/<step>` (docs/keyless.md). */
+/** The subject pattern of a step's minted ID token: `<issuer>/principals/<actor>/steps/<step>` (docs/keyless.md); `step` may be a regular expression. */
 export function keylessSubject(step: string): string {
   return `/${KEYLESS_ISSUER.replace(/[./]/g, (c) => `\\${c}`)}\\/principals\\/[^/]+\\/steps\\/${step}/`;
 }
@@ -125,34 +141,20 @@ export function buildPolicy(keys: string, expires: string, keyless = false): Doc
 export const BUILD_CHECK_ID = 'https://ci.example/build-check';
 
 /**
- * With --keyless, the release policy takes the CI steps' identities on the post-build check's word
- * (its VSA): `repo add --policy`, `fetch --policy` and the signing service's verify-then-sign do not
- * verify identity functionaries yet (no --trusted-root there), so it names only key functionaries.
+ * What the signing service, the repository's admission and the consumer require of a release. With
+ * --keyless every functionary is an identity, verified against the CA's trusted root by each of them
+ * (the signing service's own CA, `repo add --trusted-root`, `fetch --trusted-root`).
  */
-function keylessReleaseSteps(): Doc[] {
-  return pipelineSteps()
-    .filter((s) => s['name'] === 'source' || s['name'] === 'build')
-    .map((s) => (s['name'] === 'build' ? { ...s, expectedMaterials: ['ALLOW *'] } : s));
-}
-
-/** What the signing service, the repository's admission and the consumer require of a release. */
 export function releasePolicy(keys: string, expires: string, keyless = false): Doc {
-  const buildChecked: Doc = {
-    name: 'build-check',
-    predicateTypes: [SLSA_VSA],
-    functionaries: ['ci-verifier'],
-    when: `predicate.verifier.id == "${BUILD_CHECK_ID}"`,
-    rules: [{ name: 'the build policy (CI step identities, SBOM) passed', expr: 'predicate.verificationResult == "PASSED"' }],
-  };
   return {
     _type: 'https://custody.dev/policy/v1',
     name: 'greeter-release',
     expires,
-    functionaries: functionaries(keys, keyless ? ['source-verifier', 'builder', 'ci-verifier', 'scanner', 'rebuilder'] : ['source-verifier', 'ci-checkout', 'ci-lint', 'ci-secret-scan', 'ci-dependency-review', 'builder', 'scanner', 'rebuilder']),
+    functionaries: functionaries(keys, ['source-verifier', 'ci-checkout', 'ci-lint', 'ci-secret-scan', 'ci-dependency-review', 'builder', ...(keyless ? ['ci-sbom'] : []), 'scanner', 'rebuilder'], keyless),
     artifact: { producedBy: ['build'], subjectName: 'out/greeter-*.tgz' },
-    steps: keyless ? keylessReleaseSteps() : pipelineSteps(),
+    steps: pipelineSteps(),
     requirements: [
-      keyless ? buildChecked : sbomRequirement(),
+      sbomRequirement(keyless),
       { name: 'vulnerability-scan', predicateTypes: [VULNS], functionaries: ['scanner'], rules: [{ name: 'no high or critical vulnerabilities', expr: NO_HIGH_FINDINGS }] },
       {
         name: 'rebuild',
@@ -167,12 +169,12 @@ export function releasePolicy(keys: string, expires: string, keyless = false): D
 }
 
 /** What the deploy gate requires: the consumer's own verification and scan. */
-export function deployPolicy(keys: string, expires: string): Doc {
+export function deployPolicy(keys: string, expires: string, keyless = false): Doc {
   return {
     _type: 'https://custody.dev/policy/v1',
     name: 'greeter-deploy',
     expires,
-    functionaries: functionaries(keys, ['consumer']),
+    functionaries: functionaries(keys, ['consumer'], keyless),
     requirements: [
       {
         name: 'consumer-verified',

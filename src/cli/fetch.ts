@@ -4,9 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { PolicyError } from '../core/index.ts';
+import { InputError, PolicyError, isCustodyError } from '../core/index.ts';
 import { failedRuleSummaries } from '../policy/index.ts';
-import { TufClient, parseReferenceTime } from '../tuf/index.ts';
+import { TufClient, parseReferenceTime, type FetchedTarget } from '../tuf/index.ts';
 import { collect, common, output, parsePositiveInt, type CommonOptions } from './io.ts';
 import { verifyPolicyFiles } from './verify-policy.ts';
 
@@ -15,6 +15,21 @@ export interface PolicyGateOptions {
   policyKey?: string[];
   policyThreshold?: number;
   allowUnsignedPolicy?: boolean;
+  /** Sigstore trusted_root.json verifying keyless attestations for identity functionaries. */
+  trustedRoot?: string;
+}
+
+/** Adds --trusted-root (identity functionaries) next to the --policy options. */
+export function trustedRootOption(what: string): Option {
+  return new Option('--trusted-root <file>', `Sigstore trusted_root.json (custody fetch trusted_root.json, or GET /v1/ca/trusted-root) verifying keyless attestations for the policy's identity functionaries${what}`);
+}
+
+/** Why keyless attestations did not count, when the errors alone would only say "missing". */
+function keylessHints(verdict: { issues: readonly { code: string; severity: string; attestation?: string; reason: string }[] }): string[] {
+  const hints = verdict.issues
+    .filter((i) => i.severity === 'warning' && ['KEYLESS_UNVERIFIED', 'KEYLESS_INVALID', 'CERTIFICATE_UNTRUSTED', 'CERTIFICATE_EXPIRED'].includes(i.code))
+    .map((i) => (i.code === 'KEYLESS_UNVERIFIED' ? 'KEYLESS_UNVERIFIED: keyless attestations were not verified: no trusted root (--trusted-root)' : `${i.code}: ${i.reason}`));
+  return [...new Set(hints)];
 }
 
 /**
@@ -29,12 +44,13 @@ export async function checkPolicies(options: PolicyGateOptions, subject: string,
       ...(options.policyKey === undefined ? {} : { policyKey: options.policyKey }),
       policyThreshold: options.policyThreshold ?? 1,
       ...(options.allowUnsignedPolicy === true ? { allowUnsignedPolicy: true } : {}),
+      ...(options.trustedRoot === undefined ? {} : { trustedRoot: options.trustedRoot }),
       subject,
       attestations: attestationsDir,
       ...(at === undefined ? {} : { at: at.toISOString() }),
     });
     if (!verdict.passed) {
-      const rules = failedRuleSummaries(verdict);
+      const rules = [...failedRuleSummaries(verdict), ...keylessHints(verdict)];
       throw new PolicyError(code, `${basename(subject)} fails policy ${basename(policy)}: ${rules.length > 0 ? rules.join('; ') : 'the policy is not satisfied'}`);
     }
     passed.push(policy);
@@ -50,7 +66,24 @@ interface FetchOptions extends CommonOptions, PolicyGateOptions {
   referenceTime?: string;
 }
 
+/** The keyless trust document custody serve publishes as a TUF target (docs/keyless.md). */
+export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
+
+/**
+ * The repository's own `trusted_root.json` target, verified through TUF like any target, for
+ * checking keyless attestations when no --trusted-root is given; undefined when it has none.
+ */
+async function repositoryTrustedRoot(client: TufClient, outDir: string): Promise<FetchedTarget | undefined> {
+  try {
+    return await client.fetch(TRUSTED_ROOT_TARGET, outDir);
+  } catch (e) {
+    if (isCustodyError(e) && e.code === 'TARGET_MISSING') return undefined;
+    throw e;
+  }
+}
+
 async function fetchTarget(target: string, options: FetchOptions): Promise<void> {
+  if (options.trustedRoot !== undefined && (options.policy ?? []).length === 0) throw new InputError('USAGE', '--trusted-root verifies keyless attestations for --policy: give the policy');
   const at = options.referenceTime === undefined ? undefined : parseReferenceTime(options.referenceTime);
   const out = resolve(options.out ?? basename(target));
   mkdirSync(dirname(out), { recursive: true });
@@ -62,20 +95,26 @@ async function fetchTarget(target: string, options: FetchOptions): Promise<void>
   });
   try {
     const fetched = await client.fetch(target, dirname(out));
+    let tufRoot: FetchedTarget | undefined;
     try {
-      const policies = await checkPolicies(options, fetched.file, fetched.attestationDir, at);
+      // --trusted-root wins; otherwise the repository's trusted_root.json target, when it has one.
+      if ((options.policy ?? []).length > 0 && options.trustedRoot === undefined && target !== TRUSTED_ROOT_TARGET) tufRoot = await repositoryTrustedRoot(client, dirname(out));
+      const trustedRoot = options.trustedRoot ?? tufRoot?.file;
+      const policies = await checkPolicies({ ...options, ...(trustedRoot === undefined ? {} : { trustedRoot }) }, fetched.file, fetched.attestationDir, at);
       fetched.commit(out);
+      const rootSource = options.trustedRoot ?? (tufRoot === undefined ? null : `TUF target ${TRUSTED_ROOT_TARGET}`);
       output(
         options,
-        { target, out, length: fetched.info.length, hashes: fetched.info.hashes, attestations: fetched.attestations, policies },
+        { target, out, length: fetched.info.length, hashes: fetched.info.hashes, attestations: fetched.attestations, policies, trustedRoot: rootSource },
         [
           `✔ ${target} (${fetched.info.length} bytes, sha256:${fetched.info.hashes['sha256'] ?? '?'}) verified by TUF`,
-          ...policies.map((p) => `✔ policy ${basename(p)} passed (${fetched.attestations.length} attestation(s))`),
+          ...policies.map((p) => `✔ policy ${basename(p)} passed (${fetched.attestations.length} attestation(s)${rootSource === null ? '' : `; keyless trusted root: ${rootSource}`})`),
           `wrote ${out}`,
         ],
       );
     } finally {
       fetched.dispose();
+      tufRoot?.dispose();
     }
   } finally {
     client.close();
@@ -96,8 +135,10 @@ export function fetchCommand(): Command {
       .addOption(new Option('--policy-key <file>', 'public key of a policy owner; repeat for several').argParser(collect))
       .addOption(new Option('--policy-threshold <n>', 'owner keys that must have signed each policy').argParser(parsePositiveInt))
       .option('--allow-unsigned-policy', 'accept unsigned policy documents (testing only)')
+      .addOption(trustedRootOption(' (default: the repository\'s TUF target trusted_root.json, when it has one)'))
       .action((target: string, o: FetchOptions) => fetchTarget(target, o)),
     'custody fetch apps/app.tgz --repo https://tuf.example/tuf --root root.json --policy policy.json --policy-key owner.pub',
     'custody fetch apps/app.tgz --repo ./repo-copy --root root.json --reference-time 2026-01-31T12:00:00Z',
+    'custody fetch apps/app.tgz --repo https://custody.example/tuf --root root.json --policy release.json --policy-key owner.pub --trusted-root custody_root.json',
   );
 }

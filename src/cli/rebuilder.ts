@@ -6,18 +6,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { IN_TOTO_PAYLOAD_TYPE, InputError, PolicyError, publicKeyFromPem, signEnvelope, verifyEnvelope } from '../core/index.ts';
+import { IN_TOTO_PAYLOAD_TYPE, InputError, PolicyError, publicKeyFromPem, signEnvelope, verifyEnvelope, type PrivateKey } from '../core/index.ts';
 import { REBUILDER_ID, readProvenanceEnvelope, rebuild } from '../build/index.ts';
 import { CustodyClient } from '../server/index.ts';
 import type { RebuildJob } from '../store/index.ts';
+import { keylessAttestation } from './attest-keyless.ts';
 import { collect, common, output, parsePositiveInt, readFileOrFail } from './io.ts';
+import { refuseKeyWithKeyless } from './keyless-options.ts';
 import { custodyVersion } from './run-provenance.ts';
 import { loadSigningKey } from './step-options.ts';
 
 interface RebuilderFlags {
   server?: string;
-  key: string;
+  key?: string;
   passphraseEnv?: string;
+  /** Sign each VSA keylessly (a Sigstore bundle pushed to the store; docs/keyless.md). */
+  keyless?: boolean;
+  identityToken?: string;
+  step: string;
+  ttl?: string;
+  namespace?: string;
   out?: string;
   once?: boolean;
   poll: number;
@@ -58,9 +66,19 @@ interface JobOutcome {
   vsaId: string;
 }
 
+/** The rebuilder's key, or undefined with --keyless (an ephemeral key certified for --step per VSA). */
+function rebuilderKey(flags: RebuilderFlags): PrivateKey | undefined {
+  if (flags.keyless === true) {
+    refuseKeyWithKeyless('--keyless', flags.key);
+    return undefined;
+  }
+  if (flags.key === undefined) throw new InputError('USAGE', 'give -k/--key FILE, or --keyless');
+  return loadSigningKey({ key: flags.key, ...(flags.passphraseEnv === undefined ? {} : { passphraseEnv: flags.passphraseEnv }) });
+}
+
 async function serveJob(server: string, claimed: Claimed, flags: RebuilderFlags, outRoot: string): Promise<JobOutcome> {
   const { job } = claimed;
-  const key = loadSigningKey(flags);
+  const key = rebuilderKey(flags);
   const provenance = readProvenanceEnvelope(Buffer.from(claimed.provenance, 'utf8'), `provenance ${job.provenanceId}`);
   if (flags.provenanceKey !== undefined) {
     verifyEnvelope(provenance.envelope, [publicKeyFromPem(readFileOrFail(flags.provenanceKey, 'provenance key').toString('utf8'))]);
@@ -75,8 +93,12 @@ async function serveJob(server: string, claimed: Claimed, flags: RebuilderFlags,
     ...(flags.allowTool === undefined ? {} : { allowedToolPrefixes: flags.allowTool }),
     passThrough: false,
   });
-  const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(JSON.stringify(result.vsa)), [key.signer()]);
-  const [pushed] = await new CustodyClient({ server }).push([Buffer.from(JSON.stringify(envelope))], job.namespace);
+  // Keyless: the ID token is minted in the job's namespace unless --namespace says otherwise.
+  const signed =
+    key === undefined
+      ? Buffer.from((await keylessAttestation(result.vsa, { ...flags, server, namespace: flags.namespace ?? job.namespace })).text)
+      : Buffer.from(JSON.stringify(await signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(JSON.stringify(result.vsa)), [key.signer()])));
+  const [pushed] = await new CustodyClient({ server }).push([signed], job.namespace);
   const verdict = result.vsa.predicate.verificationResult;
   await call(server, 'POST', `/v1/rebuilds/${job.id}/complete`, { vsaId: pushed!.id, result: verdict });
   return { job: job.id, namespace: job.namespace, result: verdict, vsaId: pushed!.id };
@@ -85,7 +107,7 @@ async function serveJob(server: string, claimed: Claimed, flags: RebuilderFlags,
 async function run(flags: RebuilderFlags): Promise<void> {
   const server = flags.server ?? process.env['CUSTODY_SERVER'];
   if (server === undefined || server === '') throw new InputError('USAGE', 'no server: pass --server URL or set CUSTODY_SERVER');
-  loadSigningKey(flags); // fail early on a bad key
+  rebuilderKey(flags); // fail early on a bad key
   const outRoot = flags.out ?? mkdtempSync(join(tmpdir(), 'custody-rebuilder-'));
   const outcomes: JobOutcome[] = [];
   try {
@@ -112,8 +134,13 @@ export function rebuilderCommand(): Command {
     new Command('rebuilder')
       .description("serve a custody server's rebuild queue: claim a job, rebuild its provenance hermetically, push the signed VSA, complete the job (token from $CUSTODY_TOKEN, scoped to all namespaces)")
       .option('--server <url>', 'server URL (default: $CUSTODY_SERVER)')
-      .requiredOption('-k, --key <file>', 'private key of this rebuilder: signs the VSAs')
+      .option('-k, --key <file>', 'private key of this rebuilder: signs the VSAs (or --keyless)')
       .option('--passphrase-env <var>', 'passphrase of an encrypted private key')
+      .option('--keyless', 'sign each VSA with an ephemeral key certified by the server CA for the rebuilder\'s workload identity (a Sigstore bundle; docs/keyless.md)')
+      .option('--identity-token <file>', 'keyless: OIDC ID token file (default: $CUSTODY_IDENTITY_TOKEN, else minted for --step with $CUSTODY_TOKEN)')
+      .option('--step <name>', 'keyless: the step a minted ID token names', 'rebuild')
+      .option('--ttl <duration>', 'keyless: lifetime of a minted ID token', '10m')
+      .option('--namespace <ns>', 'keyless: namespace to mint the ID token in (default: the job\'s)')
       .option('-d, --out <dir>', 'keep rebuilt products and diffoscope reports here (default: a temporary directory, removed)')
       .option('--once', 'stop when the queue is empty instead of polling')
       .option('--poll <seconds>', 'seconds between polls of an empty queue', parsePositiveInt, 10)
@@ -122,5 +149,6 @@ export function rebuilderCommand(): Command {
       .option('--allow-tool <prefix>', 'only bind recorded tools under this path; repeat for several (default: any path outside /root, /home, /etc, /var, /tmp, …)', collect)
       .option('--verifier-id <uri>', 'verifier.id of this rebuilder in its VSAs', REBUILDER_ID),
     'CUSTODY_TOKEN=… custody rebuilder --server https://custody.example --key rebuilder.key --verifier-id https://rebuild.example/a',
+    'CUSTODY_TOKEN=… custody rebuilder --server https://custody.example --keyless --step rebuild --once',
   ).action((flags: RebuilderFlags) => run(flags));
 }

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { InputError, digestSetOfBytes, type PublicKey, type Signer } from '../core/index.ts';
 import { isPrivateKeyText, loadPrivateKeyFile, parsePrivateKeyText, parsePublicKeyText } from '../keys/index.ts';
 import { TOP_LEVEL_ROLES, TufRepository, parseDuration, signExported, type ExpiryPeriods, type TargetInput } from '../tuf/index.ts';
-import { checkPolicies, type PolicyGateOptions } from './fetch.ts';
+import { checkPolicies, trustedRootOption, type PolicyGateOptions } from './fetch.ts';
 import { collect, common, output, parsePositiveInt, passphraseFromEnv, readFileOrFail, writeFileAtomic, type CommonOptions } from './io.ts';
 
 interface RepoOptions extends CommonOptions {
@@ -157,6 +157,7 @@ function attestationFiles(dir: string | undefined): string[] {
 
 async function add(file: string, o: AddOptions): Promise<void> {
   const content = readFileOrFail(file, 'target');
+  if (o.trustedRoot !== undefined && (o.policy ?? []).length === 0) throw new InputError('USAGE', '--trusted-root verifies keyless attestations for --policy: give the admission policy');
   if ((o.policy ?? []).length > 0) {
     // Admission (CNCF example step 12): the evidence must pass every policy before the target enters.
     const scratch = mkdtempSync(join(tmpdir(), 'custody-admit-'));
@@ -305,9 +306,16 @@ export function repoCommand(): Command {
     .addOption(new Option('--policy-key <file>', 'public key of a policy owner; repeat').argParser(collect))
     .addOption(new Option('--policy-threshold <n>', 'owner keys that must have signed each policy').argParser(parsePositiveInt))
     .option('--allow-unsigned-policy', 'accept unsigned policy documents (testing only)')
+    .addOption(trustedRootOption(''))
     .option('--publish', 'publish right away')
     .action((file: string, o: AddOptions) => add(file, o));
-  repo.addCommand(common(addCmd, 'custody repo add dist/app.tgz --as apps/app.tgz --attestations atts/ --policy policy.json --policy-key owner.pub --dir repo --sign-key apps.key'));
+  repo.addCommand(
+    common(
+      addCmd,
+      'custody repo add dist/app.tgz --as apps/app.tgz --attestations atts/ --policy policy.json --policy-key owner.pub --dir repo --sign-key apps.key',
+      'custody repo add dist/app.tgz --as apps/app.tgz --attestations atts/ --policy policy.json --policy-key owner.pub --trusted-root custody_root.json --dir repo --sign-key apps.key',
+    ),
+  );
   repo.addCommand(
     common(
       withRepoOptions(new Command('remove').description('remove a target'))

@@ -1,13 +1,15 @@
 // `custody run --provenance` / `--hermetic`: the build-step path of `custody run` (issue 9). Runs
 // the step (sandboxed unless --no-hermetic), writes the signed link as usual and, with
-// --provenance, a signed SLSA Provenance v1 statement next to it.
+// --provenance, a signed SLSA Provenance v1 statement next to it. With --keyless both are Sigstore
+// bundles signed for the step's workload identity (NAME.keyless.sigstore, NAME.keyless.provenance.sigstore).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IN_TOTO_PAYLOAD_TYPE, InputError, shortKeyId, signEnvelope, type PrivateKey, type Signer, type Statement } from '../core/index.ts';
 import { runBuildStep } from '../build/index.ts';
 import { output, writeFileAtomic, type CommonOptions } from './io.ts';
 import { recordOptionsFrom, writeSignedLink, type ArtifactFlags } from './step-options.ts';
-import { progressReporter } from '../attest/index.ts';
+import { linkToStatement, progressReporter } from '../attest/index.ts';
+import { writeKeylessStatement, type KeylessFlags } from './keyless-options.ts';
 
 export interface BuildRunFlags {
   provenance?: boolean;
@@ -52,7 +54,8 @@ export interface BuildRunInput {
   command: string[];
   materials: string[];
   products: string[];
-  key: PrivateKey;
+  /** The signing key, or keyless: an ephemeral key certified for the step's workload identity. */
+  key: PrivateKey | { keyless: KeylessFlags };
   outDir: string;
   record: NonNullable<Parameters<typeof runBuildStep>[0]['record']>;
   timeoutMs?: number;
@@ -74,7 +77,7 @@ export interface RunFlagsForBuild extends BuildRunFlags, ArtifactFlags, CommonOp
   dsse?: boolean;
 }
 
-export function runBuildFromFlags(command: string[], flags: RunFlagsForBuild, key: PrivateKey, timeoutMs: number | undefined): Promise<void> {
+export function runBuildFromFlags(command: string[], flags: RunFlagsForBuild, key: BuildRunInput['key'], timeoutMs: number | undefined): Promise<void> {
   const record = recordOptionsFrom(flags, flags.json === true ? undefined : progressReporter());
   return runBuildAndReport(
     { name: flags.step, command, materials: flags.materials ?? [], products: flags.products ?? [], key, outDir: flags.out, record, dsse: flags.dsse === true, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
@@ -85,11 +88,21 @@ export function runBuildFromFlags(command: string[], flags: RunFlagsForBuild, ke
 /** Runs the build step, writes link and provenance, prints the result, sets the exit code. */
 export async function runBuildAndReport(input: BuildRunInput, flags: BuildRunFlags & CommonOptions): Promise<void> {
   const built = await runBuild(input, flags);
-  const linkPath = await writeSignedLink(built.link, input.key, input.outDir, input.dsse === true);
+  const key = input.key;
+  let linkPath: string;
+  let signedBy: { keyid: string } | { identity: string; issuer: string; logIndex: number; format: 'sigstore-dsse' };
+  if ('keyless' in key) {
+    const link = await writeKeylessStatement(linkToStatement(built.link), join(input.outDir, `${built.link.name}.keyless.sigstore`), key.keyless);
+    linkPath = link.path;
+    signedBy = { identity: link.identity, issuer: link.issuer, logIndex: link.logIndex, format: 'sigstore-dsse' };
+  } else {
+    linkPath = await writeSignedLink(built.link, key, input.outDir, input.dsse === true);
+    signedBy = { keyid: key.publicKey.keyid };
+  }
   output(
     flags,
-    { link: linkPath, provenance: built.provenancePath ?? null, hermetic: built.hermetic, step: built.link.name, keyid: input.key.publicKey.keyid, returnValue: built.returnValue },
-    `custody run: wrote ${linkPath}${built.provenancePath === undefined ? '' : ` and ${built.provenancePath}`} (${built.hermetic ? 'hermetic' : 'unsandboxed'}, command exited ${built.returnValue})`,
+    { link: linkPath, provenance: built.provenancePath ?? null, hermetic: built.hermetic, step: built.link.name, ...signedBy, returnValue: built.returnValue },
+    `custody run: wrote ${linkPath}${built.provenancePath === undefined ? '' : ` and ${built.provenancePath}`} (${built.hermetic ? 'hermetic' : 'unsandboxed'}${'identity' in signedBy ? `, keyless as ${signedBy.identity}` : ''}, command exited ${built.returnValue})`,
   );
   // A failing command still gets its link (and provenance); custody then exits with its code.
   if (built.returnValue !== 0) process.exitCode = built.returnValue;
@@ -116,8 +129,14 @@ export async function runBuild(input: BuildRunInput, flags: BuildRunFlags): Prom
   if (result.provenance === undefined) {
     throw new InputError('USAGE', `step '${input.name}' recorded no products: provenance needs at least one subject (declare products with -p)`);
   }
-  const signer = input.key.signer();
-  const provenancePath = join(input.outDir, provenanceFileName(input.name, signer.keyid));
-  await writeSignedStatement(result.provenance, signer, provenancePath);
+  const key = input.key;
+  let provenancePath: string;
+  if ('keyless' in key) {
+    provenancePath = (await writeKeylessStatement(result.provenance, join(input.outDir, `${input.name}.keyless.provenance.sigstore`), key.keyless)).path;
+  } else {
+    const signer = key.signer();
+    provenancePath = join(input.outDir, provenanceFileName(input.name, signer.keyid));
+    await writeSignedStatement(result.provenance, signer, provenancePath);
+  }
   return { link: result.link, returnValue: result.returnValue, provenancePath, hermetic };
 }

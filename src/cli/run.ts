@@ -34,7 +34,6 @@ function signingKey(options: RunOptions): PrivateKey | undefined {
   if (options.keyless === true) {
     if (options.key !== undefined) throw new InputError('USAGE', '--keyless signs with an ephemeral key: drop --key');
     if (options.dsse !== true) throw new InputError('USAGE', '--keyless writes a DSSE link statement in a Sigstore bundle: add --dsse');
-    if (isBuildRun(options)) throw new InputError('USAGE', '--keyless does not combine with --provenance/--hermetic yet');
     return undefined;
   }
   if (options.key === undefined) throw new InputError('USAGE', 'give -k/--key FILE, or --keyless --dsse');
@@ -64,7 +63,7 @@ async function run(command: string[], options: RunOptions): Promise<void> {
   const timeoutMs = options.timeout === undefined ? undefined : Number(options.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new InputError('USAGE', `--timeout must be a positive number of seconds (got '${options.timeout}')`);
   // Build steps (issue 9): sandboxed unless --no-hermetic, SLSA provenance with --provenance.
-  if (isBuildRun(options) && key !== undefined) return runBuildFromFlags(command, options, key, timeoutMs);
+  if (isBuildRun(options)) return runBuildFromFlags(command, options, key ?? { keyless: options }, timeoutMs);
   const { link, returnValue } = await runStep(
     {
       name: options.step,
@@ -113,7 +112,7 @@ export function runCommand(): Command {
         .option('--env <name>', 'record this environment variable in the link; repeat for several (nothing else is recorded)', collect)
         .option('--record-environment', 'record the working directory (environment.workdir), as in-toto-run does')
         .option('--timeout <seconds>', 'kill the command after this many seconds')
-        .option('--provenance', 'also write a signed SLSA Provenance v1 statement (NAME.<keyid8>.provenance.json); runs hermetically unless --no-hermetic')
+        .option('--provenance', 'also write a signed SLSA Provenance v1 statement (NAME.<keyid8>.provenance.json; with --keyless a bundle NAME.keyless.provenance.sigstore); runs hermetically unless --no-hermetic')
         .option('--hermetic', 'run the command in a bubblewrap sandbox: no network, read-only system, only materials (read-only) and product directories (writable) bound in, clean environment')
         .option('--no-hermetic', 'with --provenance: run unsandboxed (the provenance says so)')
         .option('--tool <path>', 'hermetic: toolchain file or directory (absolute) bound read-only and digested into the provenance; repeat for several', collect)
@@ -123,6 +122,7 @@ export function runCommand(): Command {
     'custody run --step build --key alice.key -m src -p dist -- npm run build',
     'custody run -n package -k alice.key -m dist -p app.tgz --dsse -- npm pack --pack-destination .',
     'custody run -n package --keyless --dsse --server https://custody.example -m dist -p app.tgz -- npm pack --pack-destination .',
+    'custody run -n build --keyless --dsse --provenance --tool /usr/bin/node -m src -p dist -- npm run build   # NAME.keyless.sigstore + NAME.keyless.provenance.sigstore',
   )
     .passThroughOptions()
     .action((command: string[], o: RunOptions) => run(command, o));

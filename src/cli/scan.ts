@@ -25,13 +25,15 @@ import {
 import { collect, common, output, passphraseFromEnv, readFileOrFail, writeFileAtomic, type CommonOptions } from './io.ts';
 import { buildTime, signStatement, toolInfo } from './materials-io.ts';
 import { DEFAULT_VULN_DB } from './vuln.ts';
+import { keylessAttestation } from './attest-keyless.ts';
+import { addKeylessOptions, refuseKeyWithKeyless, type KeylessFlags } from './keyless-options.ts';
 
 function emit(text: string, out: string | undefined): void {
   if (out === undefined) process.stdout.write(text);
   else writeFileAtomic(out, text);
 }
 
-interface VulnsOptions extends CommonOptions {
+interface VulnsOptions extends CommonOptions, KeylessFlags {
   sbom: string;
   vex?: string[];
   failOn?: string;
@@ -42,6 +44,8 @@ interface VulnsOptions extends CommonOptions {
   key?: string[];
   subject?: string[];
   passphraseEnv?: string;
+  /** --attest --keyless: the statement in a Sigstore bundle, signed for the caller's workload identity. */
+  keyless?: boolean;
 }
 
 async function writeVulnsResult(report: ScanReport, options: VulnsOptions, times: { started: Date; finished: Date; lastImport: string | undefined }): Promise<void> {
@@ -51,7 +55,8 @@ async function writeVulnsResult(report: ScanReport, options: VulnsOptions, times
     for (const file of options.subject ?? [options.sbom]) subject.push({ name: basename(file), digest: await digestFile(file) });
     const db = { uri: `osv+sqlite:${basename(options.db)}`, lastUpdate: times.lastImport ?? times.finished.toISOString() };
     const predicate = toVulnsPredicate(report, { uri: 'https://custody.dev', version: tool.version, db }, times.started, times.finished);
-    emit(await signStatement(makeStatement(subject, VULNS_PREDICATE_TYPE, predicate), options.key ?? [], passphraseFromEnv(options.passphraseEnv)), options.out);
+    const statement = makeStatement(subject, VULNS_PREDICATE_TYPE, predicate);
+    emit(options.keyless === true ? (await keylessAttestation(statement, options)).text : await signStatement(statement, options.key ?? [], passphraseFromEnv(options.passphraseEnv)), options.out);
   } else if (options.format === 'sarif') {
     emit(`${JSON.stringify(toSarif(report, tool), null, 2)}\n`, options.out);
   } else if (options.format === 'cyclonedx-vex') {
@@ -69,7 +74,10 @@ async function vulns(options: VulnsOptions): Promise<void> {
   if (options.failOn !== undefined && (!isSeverityRating(options.failOn) || options.failOn === 'none')) {
     throw new InputError('USAGE', `--fail-on must be one of ${SEVERITY_ORDER.slice(1).join(', ')}`);
   }
-  if (options.attest === true && options.key === undefined) throw new InputError('USAGE', '--attest needs --key');
+  if (options.keyless === true) {
+    refuseKeyWithKeyless('--keyless', options.key);
+    if (options.attest !== true) throw new InputError('USAGE', '--keyless signs the scan attestation: add --attest');
+  } else if (options.attest === true && options.key === undefined) throw new InputError('USAGE', '--attest needs --key or --keyless');
   if (!existsSync(options.db)) throw new InputError('FILE_UNREADABLE', `no vulnerability database at ${options.db}; run 'custody vuln db import' first`);
   const sbom = parseSbomDocument(readFileOrFail(options.sbom, 'SBOM'), options.sbom);
   const vex = (options.vex ?? []).map((f) => ({ doc: parseVexDocument(readFileOrFail(f, 'VEX document'), f), name: basename(f) }));
@@ -155,6 +163,7 @@ export function scanCommand(...others: Command[]): Command {
   const scan = new Command('scan').description('scan an SBOM for vulnerabilities, license problems and dependency risks, and sources for secrets');
   for (const other of others) scan.addCommand(other);
   common(
+    addKeylessOptions(
     scan
       .command('vulns')
       .description('match SBOM components against the local OSV database; VEX statements suppress findings')
@@ -167,10 +176,13 @@ export function scanCommand(...others: Command[]): Command {
       .option('--attest', 'write a signed in-toto statement with the vulns predicate v0.1 instead')
       .option('--key <file>', 'private key for --attest; repeatable', collect)
       .option('--subject <file>', 'statement subject for --attest (default: the SBOM file); repeatable', collect)
-      .option('--passphrase-env <var>', 'passphrase of an encrypted private key')
-      .action((o: VulnsOptions) => vulns(o)),
+      .option('--passphrase-env <var>', 'passphrase of an encrypted private key'),
+      '--keyless',
+      'with --attest',
+    ).action((o: VulnsOptions) => vulns(o)),
     'custody scan vulns --sbom sbom.cdx.json --vex app.vex.json --fail-on high',
     'custody scan vulns --sbom sbom.cdx.json --format sarif --out vulns.sarif',
+    'custody scan vulns --sbom sbom.cdx.json --attest --keyless --step vuln-scan --subject app.tgz --out vulns.sigstore',
   );
   common(
     scan

@@ -14,6 +14,7 @@ import {
   recordRef,
   signReview,
   signSourceVsa,
+  sourceVsaStatement,
   sshSigner,
   storeReviewInNotes,
   verifyRsl,
@@ -22,6 +23,7 @@ import {
   type SourceVerification,
 } from '../source/index.ts';
 import { common, output, passphraseFromEnv, readFileOrFail, writeFileAtomic, type CommonOptions } from './io.ts';
+import { addKeylessOptions, refuseKeyWithKeyless, writeKeylessStatement, type KeylessFlags, type KeylessWritten } from './keyless-options.ts';
 
 function loadPolicy(path: string): SourcePolicy {
   const text = readFileOrFail(path, 'source policy').toString('utf8');
@@ -60,7 +62,7 @@ function humanLines(result: SourceVerification): string[] {
   return lines;
 }
 
-interface VerifyOptions extends CommonOptions {
+interface VerifyOptions extends CommonOptions, KeylessFlags {
   repo: string;
   policy: string;
   range?: string;
@@ -71,11 +73,16 @@ interface VerifyOptions extends CommonOptions {
   key?: string;
   passphraseEnv?: string;
   repoUri?: string;
+  /** Sign the VSA keylessly: --attest FILE is then a Sigstore bundle. */
+  keyless?: boolean;
 }
 
 async function verify(options: VerifyOptions): Promise<void> {
   if ((options.range === undefined) === (options.ref === undefined)) throw new InputError('USAGE', 'give exactly one of --range A..B and --ref R');
-  if (options.attest !== undefined && options.key === undefined) throw new InputError('USAGE', '--attest needs --key');
+  if (options.keyless === true) {
+    refuseKeyWithKeyless('--keyless', options.key);
+    if (options.attest === undefined) throw new InputError('USAGE', '--keyless signs the source VSA: give --attest FILE');
+  } else if (options.attest !== undefined && options.key === undefined) throw new InputError('USAGE', '--attest needs --key or --keyless');
   const policy = loadPolicy(options.policy);
   const repo = new GitRepo(options.repo);
   const result = verifySource(repo, policy, {
@@ -84,15 +91,17 @@ async function verify(options: VerifyOptions): Promise<void> {
     ...(options.asRef === undefined ? {} : { asRef: options.asRef }),
     ...(options.approvals === undefined ? {} : { approvalsDir: options.approvals }),
   });
-  if (options.attest !== undefined && options.key !== undefined) {
-    const envelope = await signSourceVsa(result, policy.digest, loadSigner(options.key, options.passphraseEnv), {
-      repoUri: options.repoUri ?? `git+file://${resolve(options.repo)}`,
-      policyUri: resolve(options.policy),
-      verifierVersion: version(),
-    });
+  const vsaOptions = { repoUri: options.repoUri ?? `git+file://${resolve(options.repo)}`, policyUri: resolve(options.policy), verifierVersion: version() };
+  let keyless: KeylessWritten | undefined;
+  if (options.attest !== undefined && options.keyless === true) {
+    keyless = await writeKeylessStatement(sourceVsaStatement(result, policy.digest, vsaOptions), options.attest, options);
+  } else if (options.attest !== undefined && options.key !== undefined) {
+    const envelope = await signSourceVsa(result, policy.digest, loadSigner(options.key, options.passphraseEnv), vsaOptions);
     writeFileAtomic(options.attest, `${JSON.stringify(envelope)}\n`);
   }
-  output(options, result, humanLines(result));
+  const human = humanLines(result);
+  if (keyless !== undefined) human.push(`wrote ${keyless.path}: source VSA, keyless as ${keyless.identity} (log index ${keyless.logIndex})`);
+  output(options, keyless === undefined ? result : { ...result, keyless: { attest: keyless.path, identity: keyless.identity, issuer: keyless.issuer, logIndex: keyless.logIndex } }, human);
   if (!result.passed) process.exitCode = 1;
 }
 
@@ -170,6 +179,7 @@ function log(options: LogOptions): void {
 export function sourceCommand(): Command {
   const source = new Command('source').description('verify signed commits, reviews and ref history against a source policy');
   common(
+    addKeylessOptions(
     source
       .command('verify')
       .description('check every commit in a range: SSH signature by a key the policy authorizes for the ref and the paths it touches, independent approvals, reference state log')
@@ -182,10 +192,13 @@ export function sourceCommand(): Command {
       .option('--attest <file>', 'write a signed source VSA (SLSA VSA v1) here')
       .option('--key <file>', 'key that signs the VSA (PEM, securesystemslib JSON or OpenSSH ed25519/ecdsa)')
       .option('--passphrase-env <var>', 'passphrase of an encrypted PEM key')
-      .option('--repo-uri <uri>', 'repository URI for the VSA (default git+file://<repo>)')
-      .action((o: VerifyOptions) => verify(o)),
+      .option('--repo-uri <uri>', 'repository URI for the VSA (default git+file://<repo>)'),
+      '--keyless',
+      'with --attest',
+    ).action((o: VerifyOptions) => verify(o)),
     'custody source verify --repo . --policy source.yaml --ref main',
     'custody source verify --policy source.yaml --range v1.0..main --attest source.vsa.json --key verifier.key',
+    'custody source verify --policy source.yaml --ref main --attest source.vsa.sigstore --keyless --step source-verify --server https://custody.example',
   );
   common(
     source

@@ -25,8 +25,9 @@ import {
   type Verdict,
 } from '../policy/index.ts';
 import { collect, parsePositiveInt, passphraseFromEnv, readFileOrFail, writeFileAtomic, type CommonOptions } from './io.ts';
+import type { KeylessFlags, KeylessWritten } from './keyless-options.ts';
 
-export interface PolicyVerifyOptions extends CommonOptions {
+export interface PolicyVerifyOptions extends CommonOptions, KeylessFlags {
   policy: string;
   policyKey?: string[];
   policyThreshold?: number;
@@ -37,6 +38,8 @@ export interface PolicyVerifyOptions extends CommonOptions {
   server?: string;
   depth?: number;
   vsaKey?: string;
+  /** Sign the VSA keylessly (a Sigstore bundle at --vsa-out); the CA is $CUSTODY_SERVER or --server. */
+  vsaKeyless?: boolean;
   vsaOut?: string;
   passphraseEnv?: string;
   verifierId?: string;
@@ -51,6 +54,8 @@ export interface PolicyVerifyResult {
   readonly verdict: Verdict;
   /** Files in the attestation directory that are not DSSE envelopes (skipped). */
   readonly skipped: readonly string[];
+  /** With --vsa-keyless: where the VSA bundle went and the identity it was signed for. */
+  readonly vsa?: KeylessWritten;
 }
 
 export const DEFAULT_VERIFIER_ID = 'https://custody.dev/verifier/policy/v1';
@@ -70,7 +75,12 @@ export function addPolicyVerifyOptions(command: Command): Command {
     .addOption(new Option('--server <url>', 'fetch the attestations from a custody server instead: the subject\'s provenance graph (token from $CUSTODY_TOKEN)'))
     .addOption(new Option('--depth <n>', 'with --server: how many material hops of the provenance graph to follow').argParser(parsePositiveInt).default(8))
     .addOption(new Option('--vsa-key <file>', 'private key to sign a SLSA VSA of the result with'))
-    .addOption(new Option('--vsa-out <file>', 'where to write the signed VSA (with --vsa-key)'))
+    .addOption(new Option('--vsa-keyless', 'sign the VSA keylessly instead: a Sigstore bundle for your workload identity from the CA of $CUSTODY_SERVER (or --server); token as for attest --keyless'))
+    .addOption(new Option('--vsa-out <file>', 'where to write the signed VSA (with --vsa-key or --vsa-keyless)'))
+    .addOption(new Option('--identity-token <file>', 'with --vsa-keyless: OIDC ID token file (default: $CUSTODY_IDENTITY_TOKEN, else minted for --step)'))
+    .addOption(new Option('--step <name>', 'with --vsa-keyless: mint the ID token for this pipeline step with $CUSTODY_TOKEN'))
+    .addOption(new Option('--ttl <duration>', 'with --vsa-keyless: lifetime of a minted ID token').default('10m'))
+    .addOption(new Option('--namespace <ns>', 'with --vsa-keyless: namespace to mint the ID token in'))
     .addOption(new Option('--passphrase-env <var>', 'passphrase of an encrypted --vsa-key'))
     .addOption(new Option('--verifier-id <uri>', 'verifier id written into the VSA').default(DEFAULT_VERIFIER_ID))
     .addOption(new Option('--resource-uri <uri>', 'resourceUri written into the VSA (default: the subject file name)'))
@@ -195,17 +205,23 @@ function humanReport(verdict: Verdict, subject: string, skipped: readonly string
   return lines;
 }
 
-async function writeVsa(verdict: Verdict, options: PolicyVerifyOptions): Promise<void> {
-  if (options.vsaKey === undefined) return;
-  if (options.vsaOut === undefined) throw new InputError('USAGE', '--vsa-key needs --vsa-out');
-  const signer = loadPrivateKeyFile(options.vsaKey, passphraseFromEnv(options.passphraseEnv)).signer();
+async function writeVsa(verdict: Verdict, options: PolicyVerifyOptions): Promise<KeylessWritten | undefined> {
+  if (options.vsaKey === undefined && options.vsaKeyless !== true) return undefined;
+  if (options.vsaOut === undefined) throw new InputError('USAGE', `${options.vsaKeyless === true ? '--vsa-keyless' : '--vsa-key'} needs --vsa-out`);
   const statement = makeVsa(verdict, {
     verifierId: options.verifierId ?? DEFAULT_VERIFIER_ID,
     resourceUri: options.resourceUri ?? basename(options.subject),
     subjectName: basename(options.subject),
   });
+  if (options.vsaKeyless === true) {
+    // Loaded only when asked, as the keyless verifier is: the signing client and the CA code.
+    const { writeKeylessStatement } = await import('./keyless-options.ts');
+    return writeKeylessStatement(statement, options.vsaOut, options);
+  }
+  const signer = loadPrivateKeyFile(options.vsaKey ?? '', passphraseFromEnv(options.passphraseEnv)).signer();
   const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(JSON.stringify(statement)), [signer]);
   writeFileAtomic(options.vsaOut, `${JSON.stringify(envelope)}\n`);
+  return undefined;
 }
 
 /** Where the report goes (stdout by default; tests pass their own). */
@@ -217,7 +233,8 @@ const toStdout: ReportSink = (text) => {
 /** Loads the policy, subject and attestations, evaluates, writes the VSA when asked; prints nothing. */
 export async function verifyPolicyFiles(options: PolicyVerifyOptions): Promise<PolicyVerifyResult> {
   if (options.policy === undefined || options.subject === undefined) throw new InputError('USAGE', 'policy verification needs --policy and --subject');
-  if (options.vsaOut !== undefined && options.vsaKey === undefined) throw new InputError('USAGE', '--vsa-out needs --vsa-key');
+  if (options.vsaOut !== undefined && options.vsaKey === undefined && options.vsaKeyless !== true) throw new InputError('USAGE', '--vsa-out needs --vsa-key or --vsa-keyless');
+  if (options.vsaKeyless === true && options.vsaKey !== undefined) throw new InputError('USAGE', '--vsa-keyless signs with an ephemeral key: drop --vsa-key');
   const now = parseAt(options.at);
   const policy = loadPolicy(options);
   const owners = (options.policyKey ?? []).map((k) => loadPublicKeyFile(k));
@@ -238,14 +255,16 @@ export async function verifyPolicyFiles(options: PolicyVerifyOptions): Promise<P
     { owners: { keys: owners, threshold: options.policyThreshold ?? 1 }, allowUnsignedPolicy: options.allowUnsignedPolicy === true, ...(keyless === undefined ? {} : { keyless }) },
     { artifactDigest, now },
   );
-  await writeVsa(verdict, options);
-  return { verdict, skipped };
+  const vsa = await writeVsa(verdict, options);
+  return { verdict, skipped, ...(vsa === undefined ? {} : { vsa }) };
 }
 
 /** Runs policy verification; prints the report; throws PolicyError POLICY_FAILED when it fails. */
 export async function runPolicyVerify(options: PolicyVerifyOptions, print: ReportSink = toStdout): Promise<PolicyVerifyResult> {
-  const { verdict, skipped } = await verifyPolicyFiles(options);
-  print(options.json === true ? `${JSON.stringify({ ...verdict, skipped }, null, 2)}\n` : `${humanReport(verdict, options.subject, skipped).join('\n')}\n`);
+  const { verdict, skipped, vsa } = await verifyPolicyFiles(options);
+  const keylessVsa = vsa === undefined ? {} : { vsa: { out: vsa.path, identity: vsa.identity, issuer: vsa.issuer, logIndex: vsa.logIndex } };
+  const human = [...humanReport(verdict, options.subject, skipped), ...(vsa === undefined ? [] : [`VSA ${vsa.path}: keyless as ${vsa.identity} (log index ${vsa.logIndex})`])];
+  print(options.json === true ? `${JSON.stringify({ ...verdict, skipped, ...keylessVsa }, null, 2)}\n` : `${human.join('\n')}\n`);
   if (!verdict.passed) {
     throw new PolicyError('POLICY_FAILED', `${options.subject} does not satisfy the policy (${verdict.issues.filter((i) => i.severity === 'error').length} error(s))`);
   }

@@ -166,5 +166,6 @@ export function verifyCommand(): Command {
     command.action((o: VerifyOptions) => verify(o)),
     'custody verify --layout root.layout --layout-key owner.pub --link-dir links/',
     'custody verify --policy policy.json --policy-key owner.pub --subject dist/app.tgz --attestations att/',
+    'custody verify --policy policy.json --policy-key owner.pub --subject dist/app.tgz --attestations att/ --trusted-root custody_root.json --vsa-keyless --step verify --vsa-out app.vsa.sigstore',
   );
 }

@@ -36,7 +36,7 @@ export function loadPolicyFiles(config: PolicyFilesConfig, where: string): Loade
 }
 
 /** The keyless verifier over a trusted_root.json named in the config (identity functionaries). */
-function loadKeylessVerifier(path: string, where: string): KeylessVerifier {
+export function loadKeylessVerifier(path: string, where: string): KeylessVerifier {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

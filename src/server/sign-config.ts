@@ -42,6 +42,12 @@ export interface SigningConfig {
   verifyTimeoutMs: number;
   /** Attestations considered per artifact. */
   maxAttestations: number;
+  /**
+   * Sigstore trusted_root.json verifying keyless attestations for identity functionaries
+   * (`keyless: {issuer, subject}`) of the signing policies. Absent: the server's own CA trusted
+   * root (GET /v1/ca/trusted-root) when `ca.enabled`; otherwise keyless evidence is not verified.
+   */
+  trustedRoot?: string;
 }
 
 export function defaultSigningConfig(dataDir: string): SigningConfig {
@@ -97,7 +103,7 @@ export function parseSigningConfig(v: unknown, at: (p: string) => string, dataDi
   const config = defaultSigningConfig(dataDir);
   if (v === undefined) return config;
   if (!isRecord(v)) fail('', 'must be a mapping');
-  only(v, '', ['enabled', 'backend', 'keys', 'grants', 'webhook', 'jobIntervalMs', 'verifyTimeoutMs', 'maxAttestations']);
+  only(v, '', ['enabled', 'backend', 'keys', 'grants', 'webhook', 'jobIntervalMs', 'verifyTimeoutMs', 'maxAttestations', 'trustedRoot']);
   config.enabled = v['enabled'] !== false;
   config.backend = parseBackend(v['backend'], at, config.backend);
   if (v['keys'] !== undefined) {
@@ -116,5 +122,6 @@ export function parseSigningConfig(v: unknown, at: (p: string) => string, dataDi
   if (v['jobIntervalMs'] !== undefined) config.jobIntervalMs = posInt(v['jobIntervalMs'], 'jobIntervalMs');
   if (v['verifyTimeoutMs'] !== undefined) config.verifyTimeoutMs = posInt(v['verifyTimeoutMs'], 'verifyTimeoutMs');
   if (v['maxAttestations'] !== undefined) config.maxAttestations = posInt(v['maxAttestations'], 'maxAttestations');
+  if (v['trustedRoot'] !== undefined) config.trustedRoot = at(str(v['trustedRoot'], 'trustedRoot'));
   return config;
 }

@@ -19,7 +19,7 @@ import {
 } from '../core/index.ts';
 import { buildDsseBundle, buildMessageSignatureBundle, type SigstoreBundleV03 } from '../formats/index.ts';
 import { loadPublicKeyFile, type BackendSigner, type KeyBackend } from '../keys/index.ts';
-import { evaluatePolicy, fnmatch, parsePolicyDocument, type AttestationInput, type PolicyInput, type PolicyTrust, type Verdict } from '../policy/index.ts';
+import { evaluatePolicy, fnmatch, parsePolicyDocument, type AttestationInput, type KeylessVerifier, type PolicyInput, type PolicyTrust, type Verdict } from '../policy/index.ts';
 import type { SigningJob, SigningState, Store } from '../store/index.ts';
 import { dsseBody, hashedRekordBody, type RekorVerifier } from '../tlog/index.ts';
 import type { TransparencyLog } from './log-service.ts';
@@ -95,6 +95,12 @@ export interface SigningServiceOptions {
   now: () => Date;
   /** Called with each revocation event (webhook + audit are wired by the plugin). */
   onRevoked?: (job: SigningJob, reason: string) => Promise<void>;
+  /**
+   * The verifier of keyless attestations (identity functionaries) over the trusted root:
+   * `signing.trustedRoot`, else the server's own CA. Asked at each evaluation (the CA registers
+   * after the signing service); undefined → keyless evidence does not count (fail closed).
+   */
+  keyless?: () => KeylessVerifier | undefined;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -124,8 +130,24 @@ function keyDetails(signer: BackendSigner): string {
   }
 }
 
+/** Warnings that say why keyless evidence did not count (the errors alone say only "missing"). */
+const KEYLESS_WARNINGS: ReadonlySet<string> = new Set(['KEYLESS_UNVERIFIED', 'KEYLESS_INVALID', 'CERTIFICATE_UNTRUSTED', 'CERTIFICATE_EXPIRED']);
+
+/** `CODE: [step / rule] reason` for each failed rule, then why keyless attestations did not count. */
 function verdictReasons(v: Verdict): string[] {
-  return v.issues.filter((i) => i.severity === 'error').map((i) => `${i.code}: ${i.reason}`).slice(0, 20);
+  const line = (i: Verdict['issues'][number], reason: string): string => {
+    const where = [i.step, i.rule].filter((x) => x !== undefined).join(' / ');
+    return `${i.code}: ${where === '' ? '' : `[${where}] `}${reason}`;
+  };
+  const errors = v.issues.filter((i) => i.severity === 'error').map((i) => line(i, i.reason));
+  const keyless = v.issues
+    .filter((i) => i.severity === 'warning' && KEYLESS_WARNINGS.has(i.code))
+    .map((i) =>
+      i.code === 'KEYLESS_UNVERIFIED'
+        ? line(i, `${i.attestation ?? 'an attestation'} carries a keyless certificate, but the server has no trusted root to verify it (set signing.trustedRoot, or enable ca)`)
+        : line(i, `${i.attestation === undefined ? '' : `${i.attestation}: `}${i.reason}`),
+    );
+  return [...errors, ...new Set(keyless)].slice(0, 20);
 }
 
 export class SigningService {
@@ -174,8 +196,11 @@ export class SigningService {
       const stored = await store.getAttestation(namespace, id);
       if (stored === undefined) throw new SignRefusal(422, 'POLICY_FAILED', `attestation ${id} is not in namespace '${namespace}'`, { reason: 'attestation-missing' });
       const json = parseJson(stored.bytes, 'stored attestation') as Record<string, unknown>;
-      const envelope = parseEnvelope(stored.mediaType === 'application/vnd.dev.sigstore.bundle.v0.3+json' ? json['dsseEnvelope'] : json);
-      out.push({ envelope, source: `${namespace}/${id}`, digest: { sha256: id } });
+      const bundle = stored.mediaType === 'application/vnd.dev.sigstore.bundle.v0.3+json';
+      const envelope = parseEnvelope(bundle ? json['dsseEnvelope'] : json);
+      // A Sigstore bundle keeps its verification material (certificate, time-stamps, log entry):
+      // evidence for the policy's keyless identity functionaries, checked against the trusted root.
+      out.push({ envelope, source: `${namespace}/${id}`, digest: { sha256: id }, ...(bundle && 'verificationMaterial' in json ? { verificationMaterial: json } : {}) });
     }
     return out;
   }
@@ -189,7 +214,9 @@ export class SigningService {
     const hit = policy.passed.get(cacheKey);
     if (hit !== undefined && nowMs < hit.until && nowMs >= hit.until - VERDICT_REUSE_MS) return hit;
     const attestations = await this.#attestations(namespace, wanted);
-    const verdict = evaluatePolicy(policy.input, attestations, policy.trust, { artifactDigest: { sha256 }, now: new Date(nowMs) });
+    const keyless = this.#o.keyless?.();
+    const trust: PolicyTrust = keyless === undefined ? policy.trust : { ...policy.trust, keyless };
+    const verdict = evaluatePolicy(policy.input, attestations, trust, { artifactDigest: { sha256 }, now: new Date(nowMs) });
     const result = { verdict, count: attestations.length };
     if (verdict.passed) {
       if (policy.passed.size >= VERDICT_CACHE_MAX) policy.passed.clear();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileKeyBackend } from '../../src/keys/index.ts';
-import { defaultCaConfig, initCa, type CaIssuerConfig } from '../../src/server/index.ts';
+import { defaultCaConfig, initCa, type CaIssuerConfig, type ServerConfig } from '../../src/server/index.ts';
 import { startHarness, type Harness } from '../support/server-harness.ts';
 
 export const CA_PASSPHRASE = 'ca test passphrase';
@@ -18,7 +18,7 @@ export interface CaHarness extends Harness {
   stop(): Promise<void>;
 }
 
-export async function startCaHarness(options: { issuers?: CaIssuerConfig[] } = {}): Promise<CaHarness> {
+export async function startCaHarness(options: { issuers?: CaIssuerConfig[]; configure?: (config: ServerConfig) => void } = {}): Promise<CaHarness> {
   const caRoot = mkdtempSync(join(tmpdir(), 'custody-ca-'));
   const ca = defaultCaConfig(caRoot);
   ca.enabled = true;
@@ -34,6 +34,7 @@ export async function startCaHarness(options: { issuers?: CaIssuerConfig[] } = {
   const h = await startHarness({
     configure: (c) => {
       c.ca = ca;
+      options.configure?.(c);
     },
   });
   await h.app.listen({ host: '127.0.0.1', port: 0 });

@@ -6,8 +6,12 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InputError, isCustodyError } from '../../core/index.ts';
 import { FileKeyBackend, Pkcs11KeyBackend, type KeyBackend } from '../../keys/index.ts';
+import type { KeylessVerifier } from '../../policy/index.ts';
 import { PostgresSigningState, SqliteSigningState, type SigningJob } from '../../store/index.ts';
 import { requestNamespace, type AppContext } from '../app.ts';
+import { keylessPolicyVerifier } from '../ca/keyless-policy-verifier.ts';
+import { keylessTrustedRoot } from '../ca/trust.ts';
+import { loadKeylessVerifier } from '../policy-files.ts';
 import { errorResponses, namespaceSchema } from '../schemas.ts';
 import type { SigningConfig } from '../sign-config.ts';
 import { SignRefusal, SigningService, type SignContent, type SignRequest } from '../sign-service.ts';
@@ -24,6 +28,22 @@ export function openKeyBackend(config: SigningConfig): KeyBackend {
   const pin = process.env[b.pinEnv];
   if (pin === undefined || pin === '') throw new InputError('KEY_PASSPHRASE_REQUIRED', `signing: set ${b.pinEnv} to the token PIN`);
   return new Pkcs11KeyBackend({ library: b.library, tokenLabel: b.tokenLabel, pin, sessions: b.sessions });
+}
+
+/**
+ * Where the signing policies' keyless functionaries are verified: `signing.trustedRoot` (read at
+ * start: a missing file stops the server), else this server's own CA (the document GET
+ * /v1/ca/trusted-root answers) when `ca.enabled`, else nowhere (keyless evidence never counts).
+ */
+export function signingKeylessVerifier(config: SigningConfig, ctx: AppContext): () => KeylessVerifier | undefined {
+  if (config.trustedRoot !== undefined) {
+    const verifier = loadKeylessVerifier(config.trustedRoot, 'signing');
+    return () => verifier;
+  }
+  if (!ctx.config.ca.enabled) return () => undefined;
+  // The ca plugin registers after this one and sets ctx.keylessTrust: read at the first request.
+  let own: KeylessVerifier | undefined;
+  return () => (own ??= ctx.keylessTrust === undefined ? undefined : keylessPolicyVerifier(keylessTrustedRoot(ctx.keylessTrust)));
 }
 
 interface SignBody {
@@ -60,15 +80,30 @@ const bodySchema = {
   },
 } as const;
 
-async function postWebhook(url: string, event: Record<string, unknown>): Promise<void> {
+/** POSTs a JSON event to an alert webhook (revocations here; log monitor alarms: plugins/monitor.ts). */
+export async function postWebhook(url: string, event: Record<string, unknown>): Promise<void> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event), signal: AbortSignal.timeout(10_000) });
   await response.body?.cancel();
   if (!response.ok) throw new Error(`webhook answered ${response.status}`);
 }
 
+/**
+ * Registers the signing routes. A start-up failure (an unreadable policy or trusted root, a
+ * missing passphrase) rejects the registration, so `custody serve` stops with its message
+ * instead of an uncaught exception and a plugin time-out.
+ */
 export function signPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
+  try {
+    registerSign(app, ctx);
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+function registerSign(app: FastifyInstance, ctx: AppContext): void {
   const config = ctx.config.signing;
-  if (!config.enabled) return Promise.resolve();
+  if (!config.enabled) return;
   const backend = openKeyBackend(config);
   const store = ctx.config.store;
   const state = store.driver === 'postgres' ? new PostgresSigningState(store.url) : new SqliteSigningState(join(ctx.config.dataDir, 'custody.db'));
@@ -79,6 +114,7 @@ export function signPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): 
     log: ctx.transparencyLog,
     state,
     now: ctx.now,
+    keyless: signingKeylessVerifier(config, ctx),
     onRevoked: async (job: SigningJob, reason: string) => {
       const detail = { keyRef: job.keyRef, artifactDigest: job.artifactDigest, signatureDigest: job.signatureDigest, jobId: job.id, reason: reason.slice(0, 500) };
       await ctx.store.write([
@@ -212,5 +248,4 @@ export function signPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): 
       return job;
     },
   );
-  return Promise.resolve();
 }
