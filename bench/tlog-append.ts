@@ -5,16 +5,21 @@
 //
 //   node bench/tlog-append.ts [--seconds 20] [--single-concurrency 2000] [--batch-workers 16]
 //                             [--batch-size 1000] [--interval-ms 1000] [--preload 0]
-//                             [--clients 1] [--out bench/out/tlog-append.json]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//                             [--clients 1] [--out bench/out/tlog-append.json] [--data DIR]
+//
+// --preload N grows the log offline to N entries before the server starts (the same tile writer
+// the server uses, 100,000 entries per checkpoint). --data DIR keeps the server's data directory
+// (log, database, key) in DIR across runs instead of a fresh temporary one: a 10,000,000-entry
+// log is then preloaded once and reused (each run appends to it; the preload only tops it up).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { createTokenOffline, loadOrCreateLogKey, defaultConfig } from '../src/server/index.ts';
-import { appendToPosixLog, openCheckpoint, parseVerifierKey } from '../src/tlog/index.ts';
+import { openCheckpoint, parseVerifierKey, PosixLogAppender, readPosixCheckpoint } from '../src/tlog/index.ts';
 import { spawnServer } from '../test/support/child-server.ts';
 
 const { values } = parseArgs({
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     preload: { type: 'string', default: '0' },
     out: { type: 'string', default: 'bench/out/tlog-append.json' },
     clients: { type: 'string', default: '1' },
+    data: { type: 'string' },
     // internal: run one load phase against a server and print {entries, requests, errors, latencies}
     'worker-url': { type: 'string' },
     'worker-token': { type: 'string' },
@@ -55,6 +61,19 @@ interface PhaseResult {
   errors: number;
   appendsPerSecond: number;
   integrateMs: { p50: number; p99: number; max: number };
+  /** CPU time the server process used per 1,000 entries (user + system): less sensitive to the machine's load than the rates. */
+  serverCpuMsPer1000?: number;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 const execFileAsync = promisify(execFile);
@@ -197,7 +216,8 @@ if (values['worker-url'] !== undefined) {
   process.exit(0);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'custody-bench-tlog-'));
+const dir = values.data ?? mkdtempSync(join(tmpdir(), 'custody-bench-tlog-'));
+mkdirSync(dir, { recursive: true });
 try {
   const data = join(dir, 'data');
   const config = join(dir, 'server.yaml');
@@ -208,18 +228,31 @@ try {
       'log:\n  level: warn',
       `limits:\n  requestsPerMinute: 100000000\n  bodyBytes: ${64 * 1024 * 1024}\n  batchItems: ${Math.max(1000, BATCH_SIZE)}\n  requestTimeoutMs: 120000`,
       `tlog:\n  batchIntervalMs: ${INTERVAL_MS}\n  batchMaxEntries: 1000000`,
+      // The server's own log monitor re-derives every tile of the log (all of a preloaded
+      // 10,000,000-entry log after start): it competes for the same cores, so it is measured
+      // apart, not here (BENCH_MONITOR=1 keeps it on).
+      ...('monitor' in defaultConfig(data) && process.env['BENCH_MONITOR'] !== '1' ? ['monitor:\n  enabled: false'] : []),
       '',
     ].join('\n'),
   );
   const { token } = await createTokenOffline({ config }, { role: 'signer', namespaces: ['default'] });
+  let preloadSeconds: number | undefined;
   if (PRELOAD > 0) {
-    // Grow the log offline first (the server indexes the entries for deduplication at its first batch).
+    // Grow the log offline first (the server indexes the entries for deduplication when it starts).
     const key = loadOrCreateLogKey({ ...defaultConfig(data), dataDir: data });
-    log(`preloading ${PRELOAD} entries`);
-    for (let done = 0; done < PRELOAD; ) {
+    const logDir = join(data, 'log');
+    const appender = new PosixLogAppender({ dir: logDir, origin: 'custody.local/log', key });
+    const have = (await readPosixCheckpoint(logDir, { log: key.verifier }))?.checkpoint.size ?? 0;
+    const started = performance.now();
+    if (have < PRELOAD) log(`preloading ${PRELOAD - have} entries (the log has ${have})`);
+    for (let done = have; done < PRELOAD; ) {
       const n = Math.min(100_000, PRELOAD - done);
-      await appendToPosixLog({ dir: join(data, 'log'), origin: 'custody.local/log', key }, Array.from({ length: n }, (_, i) => Buffer.from(`preload ${done + i}`)));
+      await appender.append(Array.from({ length: n }, (_, i) => Buffer.from(`preload ${done + i}`)));
       done += n;
+    }
+    if (have < PRELOAD) {
+      preloadSeconds = Math.round((performance.now() - started) / 1000);
+      log(`preload took ${preloadSeconds} s`);
     }
   }
   const server = await spawnServer(['--config', config], { quiet: true, ...(process.env['BENCH_SERVER_NODE_OPTIONS'] === undefined ? {} : { env: { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'] } }) });
@@ -233,12 +266,16 @@ try {
       ok = r?.status === 200;
       if (!ok && performance.now() - warmStart > 30 * 60_000) throw new Error('the server did not accept an entry within 30 minutes');
     }
-    log(`warm-up (indexing) took ${Math.round((performance.now() - warmStart) / 1000)} s`);
+    const warmUpSeconds = Math.round((performance.now() - warmStart) / 1000);
+    log(`warm-up (indexing) took ${warmUpSeconds} s`);
     const results: PhaseResult[] = [];
     const modes = (process.env['BENCH_MODES'] ?? 'single,batched').split(',') as ('single' | 'batched')[];
     for (const mode of modes) {
       log(`${mode}: ${SECONDS} s`);
+      const cpuBefore = processCpuMs(server.child.pid);
       const r = await phase(mode, server.url, token);
+      const cpuAfter = processCpuMs(server.child.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined && r.entries > 0) r.serverCpuMsPer1000 = Math.round(((cpuAfter - cpuBefore) * 1000 * 10) / r.entries) / 10;
       log(JSON.stringify(r));
       results.push(r);
     }
@@ -253,6 +290,9 @@ try {
       batchSize: BATCH_SIZE,
       clients: CLIENTS,
       preload: PRELOAD,
+      ...(preloadSeconds === undefined ? {} : { preloadSeconds }),
+      warmUpSeconds,
+      loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
       finalLogSize: size,
       results,
     };
@@ -263,5 +303,5 @@ try {
     await server.kill();
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (values.data === undefined) rmSync(dir, { recursive: true, force: true });
 }

@@ -17,10 +17,12 @@
 // trustedRoot(). Identical entries are deduplicated (the earlier index comes back, duplicate: true).
 // An appended entry is acknowledged only after the checkpoint covering it is durably written.
 //
-// Sequencing: entries wait in memory until the sequencer is free (and at most batchIntervalMs),
-// then one batch (≤ batchMaxEntries) is integrated: tiles written and fsynced, then the signed
-// checkpoint (appendToPosixLog), then the leaf index in the database. On PostgreSQL the server
-// holding an advisory lock sequences; the others enqueue in tlog_queue and wait for the index.
+// Sequencing (group commit): entries wait in memory until the sequencer is free (and at most
+// batchIntervalMs), then one batch (≤ batchMaxEntries) of everything waiting is integrated: tiles
+// written and fsynced, then the signed checkpoint (PosixLogAppender). Alone on the log (SQLite)
+// the leaf index for deduplication is in memory (LeafIndex, rebuilt from the level-0 tiles at
+// start); on PostgreSQL it is the tlog_leaves table: the server holding an advisory lock
+// sequences and records the leaves, the others enqueue in tlog_queue and wait for the index.
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, VerificationError, jcsBytes } from '../core/index.ts';
@@ -28,6 +30,7 @@ import { PostgresLogState, SqliteLogState, type LogState } from '../store/index.
 import {
   CHECKPOINT_PATH,
   FileTileFetcher,
+  LeafIndex,
   MAX_ENTRY_SIZE,
   MemoHashReader,
   PosixLogAppender,
@@ -37,8 +40,10 @@ import {
   entryKindVersion,
   generateNoteKey,
   inclusionProof,
+  indexLeaves,
   leafHash,
   logIdentity,
+  lookupLeaves,
   parseCheckpoint,
   parseNote,
   parseSignerKey,
@@ -144,7 +149,7 @@ export class LogSequencer implements TransparencyLog {
   readonly #appender: PosixLogAppender;
   #pending: Pending[] = [];
   #running: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: { readonly immediate: true; readonly handle: NodeJS.Immediate } | { readonly immediate: false; readonly handle: NodeJS.Timeout } | undefined;
   #poller: NodeJS.Timeout | undefined;
   #lastStart = 0;
   #leader = false;
@@ -153,6 +158,9 @@ export class LogSequencer implements TransparencyLog {
   #leaderCheckedAt = 0;
   #recovered = false;
   #closed = false;
+  /** Alone on the log (not shared): the leaf index in memory, and its catch-up to the checkpoint on disk. */
+  readonly #leaves = new LeafIndex();
+  #leafCatchUp: Promise<void> | undefined;
 
   constructor(options: SequencerOptions) {
     this.#o = options;
@@ -160,7 +168,9 @@ export class LogSequencer implements TransparencyLog {
     this.verifierKey = options.key.verifierKey;
     this.identity = logIdentity(options.key.verifierKey);
     this.#fetcher = new FileTileFetcher(options.dir);
-    this.#appender = new PosixLogAppender({ dir: options.dir, origin: options.origin, key: options.key });
+    // Alone on the log (SQLite), the sequencer holds the directory lock while it runs; servers
+    // sharing a log (PostgreSQL) take it per batch.
+    this.#appender = new PosixLogAppender({ dir: options.dir, origin: options.origin, key: options.key, exclusive: !options.shared });
     if (options.shared) {
       // Followers check for the lock, the leader for queued entries.
       this.#poller = setInterval(() => this.#schedule(true), 250);
@@ -180,10 +190,17 @@ export class LogSequencer implements TransparencyLog {
   }
 
   async find(leaf: Uint8Array): Promise<LogEntryResult | undefined> {
-    const index = (await this.#o.state.lookup([leaf])).get(hex(leaf));
     const checkpoint = await this.checkpoint();
-    if (index === undefined || checkpoint === undefined) return undefined;
+    if (checkpoint === undefined) return undefined;
     const size = parseCheckpoint(parseNote(checkpoint).text).size;
+    let index: number | undefined;
+    if (this.#o.shared) {
+      index = (await this.#o.state.lookup([leaf])).get(hex(leaf));
+    } else {
+      if (!this.#recovered) await this.#catchUpLeaves();
+      index = (await lookupLeaves(this.#leaves, this.#appender.fetcher, Math.min(size, this.#leaves.size), [leaf])).get(hex(leaf));
+    }
+    if (index === undefined) return undefined;
     if (index >= size) return undefined;
     const entry = await readEntry(this.#fetcher, size, index);
     return (await this.#results([entry], [{ index, duplicate: true }]))[0];
@@ -268,10 +285,10 @@ export class LogSequencer implements TransparencyLog {
     if (!poll && this.#pending.length === 0) return;
     const wait = this.#pending.length >= this.#o.batchMaxEntries ? 0 : Math.max(0, this.#lastStart + this.#o.batchIntervalMs - Date.now());
     if (this.#timer !== undefined) {
-      if (wait > 0) return;
-      clearTimeout(this.#timer);
+      if (wait > 0 || this.#timer.immediate) return;
+      this.#cancelTimer();
     }
-    this.#timer = setTimeout(() => {
+    const start = (): void => {
       this.#timer = undefined;
       this.#running = this.#run()
         .catch((e: unknown) => this.#o.onError?.(e))
@@ -279,11 +296,40 @@ export class LogSequencer implements TransparencyLog {
           this.#running = undefined;
           this.#schedule(false);
         });
-    }, wait);
+    };
+    // Group commit: while a batch is written, entries gather for the next one. When the sequencer
+    // is idle and no interval holds it back, the batch starts at the end of this turn of the event
+    // loop (setImmediate: the requests whose I/O is already ready join it), not ≥ 1 ms later.
+    this.#timer = wait === 0 ? { immediate: true, handle: setImmediate(start) } : { immediate: false, handle: setTimeout(start, wait) };
+  }
+
+  #cancelTimer(): void {
+    const t = this.#timer;
+    if (t === undefined) return;
+    if (t.immediate) clearImmediate(t.handle);
+    else clearTimeout(t.handle);
+    this.#timer = undefined;
+  }
+
+  /** Alone on the log: extends the in-memory leaf index to the checkpoint on disk (all of it at start). */
+  #catchUpLeaves(): Promise<void> {
+    this.#leafCatchUp ??= (async () => {
+      const current = await readPosixCheckpoint(this.#o.dir, { log: this.#o.key.verifier, origin: this.origin });
+      await indexLeaves(this.#leaves, this.#appender.fetcher, current?.checkpoint.size ?? 0);
+    })().finally(() => {
+      this.#leafCatchUp = undefined;
+    });
+    return this.#leafCatchUp;
   }
 
   /** Indexes entries a crash left integrated but not yet in the leaf index. */
   async #recover(): Promise<void> {
+    if (!this.#o.shared) {
+      await this.#leafCatchUp?.catch(() => undefined); // one started by find(): let it finish (a failure is retried here)
+      await this.#catchUpLeaves();
+      this.#recovered = true;
+      return;
+    }
     const current = await readPosixCheckpoint(this.#o.dir, { log: this.#o.key.verifier, origin: this.origin });
     const size = current?.checkpoint.size ?? 0;
     let from = await this.#o.state.indexedSize();
@@ -321,7 +367,10 @@ export class LogSequencer implements TransparencyLog {
     const batch = this.#pending.splice(0, this.#o.batchMaxEntries);
     try {
       if (!this.#recovered) await this.#recover();
-      const known = await this.#o.state.lookup(batch.map((p) => p.leaf));
+      const batchLeaves = batch.map((p) => p.leaf);
+      const known = this.#o.shared
+        ? await this.#o.state.lookup(batchLeaves)
+        : await lookupLeaves(this.#leaves, this.#appender.fetcher, this.#leaves.size, batchLeaves);
       const fresh: Uint8Array[] = [];
       const freshLeaves: Uint8Array[] = [];
       const firstInBatch = new Map<string, number>(); // hex leaf → position in `fresh`
@@ -343,13 +392,24 @@ export class LogSequencer implements TransparencyLog {
         const result = await this.#appender.append(fresh);
         base = result.indexes[0]!;
         this.#current = undefined;
+        if (!this.#o.shared) {
+          // Another writer (an offline `custody log append`) may have appended before this sequencer took the lock.
+          if (this.#leaves.size < base) await indexLeaves(this.#leaves, this.#appender.fetcher, base);
+          // (A catch-up started by find() may have indexed some of them already.)
+          freshLeaves.forEach((leaf, i) => {
+            if (base + i >= this.#leaves.size) this.#leaves.add(leaf, base + i);
+          });
+          this.#leaves.size = Math.max(this.#leaves.size, result.checkpoint.size);
+        }
         this.#current = await this.#cosign(result.signedCheckpoint, result.checkpoint.size);
-        await this.#o.state.record(
-          freshLeaves.map((leaf, i) => ({ leafHash: leaf, index: base + i })),
-          result.checkpoint.size,
-          batch.flatMap((p) => (p.queueId === undefined ? [] : [p.queueId])),
-        );
-      } else {
+        if (this.#o.shared) {
+          await this.#o.state.record(
+            freshLeaves.map((leaf, i) => ({ leafHash: leaf, index: base + i })),
+            result.checkpoint.size,
+            batch.flatMap((p) => (p.queueId === undefined ? [] : [p.queueId])),
+          );
+        }
+      } else if (this.#o.shared) {
         await this.#o.state.record([], 0, batch.flatMap((p) => (p.queueId === undefined ? [] : [p.queueId])));
       }
       batch.forEach((p, i) => {
@@ -376,11 +436,11 @@ export class LogSequencer implements TransparencyLog {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#poller !== undefined) clearInterval(this.#poller);
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer();
     await this.#running;
     // Entries waiting for a batch that will not run now: never acknowledged.
     for (const p of this.#pending.splice(0)) p.reject(new InputError('INPUT_INVALID', 'the transparency log closed'));
+    await this.#appender.close();
     await this.#o.state.close();
   }
 }

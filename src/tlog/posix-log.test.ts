@@ -261,4 +261,34 @@ describe('PosixLogAppender (a long-lived writer)', () => {
     await assert.rejects(appender.append([entry(301)]), code('TILE_INVALID'));
     await assert.rejects(appender.append([entry(301)]), code('TILE_INVALID'));
   });
+
+  it('exclusive: holds the lock between appends (other processes get LOG_LOCKED), releases it at close', async () => {
+    const dir = join(root, 'appender-exclusive');
+    const keyText = generateNoteKey(ORIGIN).signerKey;
+    const k = parseSignerKey(keyText);
+    const appender = new PosixLogAppender({ dir, origin: ORIGIN, key: k, exclusive: true });
+    const [a, b] = await Promise.all([appender.append([entry(0), entry(1)]), appender.append([entry(2)])]);
+    assert.deepEqual([...a.indexes, ...b.indexes], [0, 1, 2]);
+    assert.equal(readFileSync(join(dir, '.lock'), 'utf8').trim(), String(process.pid));
+    // Another process appending meanwhile is refused, and the log is unchanged.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { appendToPosixLog, parseSignerKey } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};
+      const key = parseSignerKey(${JSON.stringify(keyText)});
+      await appendToPosixLog({ dir: ${JSON.stringify(dir)}, origin: ${JSON.stringify(ORIGIN)}, key }, [Buffer.from('other')]).then(
+        () => process.stdout.write('appended'), (e) => process.stdout.write(String(e.code)));
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => child.on('close', r));
+    assert.equal(out, 'LOG_LOCKED');
+    assert.equal((await appender.append([entry(3)])).checkpoint.size, 4);
+    await appender.close();
+    assert.equal(existsSync(join(dir, '.lock')), false);
+    // After close another writer may append; the appender then reads the log from disk again.
+    await appendToPosixLog({ dir, origin: ORIGIN, key: k }, [entry(4)]);
+    assert.deepEqual((await appender.append([entry(5)])).indexes, [5]);
+    await appender.close();
+    const verified = await verifyPosixLog(dir, { log: k.verifier, origin: ORIGIN });
+    assert.deepEqual([...verified.checkpoint.checkpoint.rootHash], [...merkleTreeHash([0, 1, 2, 3, 4, 5].map(entry))]);
+  });
 });

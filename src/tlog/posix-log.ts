@@ -73,12 +73,6 @@ async function fsyncPath(path: string): Promise<void> {
  * `made` remembers directories already created (by this writer), to skip their mkdir.
  */
 async function writeFilesDurably(dir: string, files: readonly { path: string; data: Uint8Array }[], made = new Set<string>()): Promise<void> {
-  const tempDir = join(dir, TEMP_DIR);
-  if (!made.has(tempDir)) {
-    await mkdir(tempDir, { recursive: true });
-    made.add(tempDir);
-  }
-  // The temp directory itself needs no fsync: nothing durable ever refers to its contents.
   const dirs = new Set<string>();
   const writeOne = async (file: { path: string; data: Uint8Array }) => {
     const target = resolveLogPath(dir, file.path);
@@ -90,20 +84,7 @@ async function writeFilesDurably(dir: string, files: readonly { path: string; da
       // (The log directory's own entry in its parent is made durable when the log is created.)
       if (created !== undefined) for (let d = parent; d !== dirname(created) && inside(dir, d); d = dirname(d)) dirs.add(dirname(d));
     }
-    const temp = join(tempDir, `${randomBytes(8).toString('hex')}.tmp`);
-    const handle = await open(temp, 'wx', 0o644).catch(async (e: unknown) => {
-      // Another writer starting over removed the temp directory this writer remembered.
-      if (!isNotFound(e)) throw e;
-      await mkdir(tempDir, { recursive: true });
-      return open(temp, 'wx', 0o644);
-    });
-    try {
-      await handle.writeFile(file.data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
+    await rename(await stageFile(dir, file.data, made), target);
     dirs.add(parent); // gained (or replaced) the file's name
   };
   const queue = [...files];
@@ -112,9 +93,36 @@ async function writeFilesDurably(dir: string, files: readonly { path: string; da
   });
   await Promise.all(workers);
   // Every directory that gained an entry (new ones included) is fsynced before anything that
-  // refers to these files (the checkpoint) is written, so their order among themselves does not
-  // matter: all of them are durable before the caller goes on.
+  // refers to these files (the checkpoint) is renamed into place, so their order among themselves
+  // does not matter: all of them are durable before the caller goes on.
   await Promise.all([...dirs].map((d) => fsyncPath(d)));
+}
+
+/**
+ * Writes `data` to a new file under `<dir>/.tmp` and fsyncs it; the caller renames it into place
+ * (and fsyncs the directory). The temp directory itself needs no fsync: nothing durable ever
+ * refers to its contents.
+ */
+async function stageFile(dir: string, data: Uint8Array, made: Set<string>): Promise<string> {
+  const tempDir = join(dir, TEMP_DIR);
+  if (!made.has(tempDir)) {
+    await mkdir(tempDir, { recursive: true });
+    made.add(tempDir);
+  }
+  const temp = join(tempDir, `${randomBytes(8).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o644).catch(async (e: unknown) => {
+    // Another writer starting over removed the temp directory this writer remembered.
+    if (!isNotFound(e)) throw e;
+    await mkdir(tempDir, { recursive: true });
+    return open(temp, 'wx', 0o644);
+  });
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return temp;
 }
 
 /**
@@ -288,6 +296,15 @@ interface KnownHead {
   readonly edge: TreeEdge;
 }
 
+export interface PosixLogAppenderOptions extends AppendOptions {
+  /**
+   * Take the directory lock at the first append and keep it until close(): the only writer (a
+   * server alone on its log). Appends then skip locking and re-reading the checkpoint; other
+   * writers (another process, `custody log append --dir`) get LOG_LOCKED meanwhile.
+   */
+  readonly exclusive?: boolean;
+}
+
 /** Most recently written hash tiles kept in memory for proofs (each ≤ 8 KiB). */
 const RECENT_TILES = 4096;
 
@@ -300,15 +317,18 @@ const RECENT_TILES = 4096;
  * `fetcher` reads the log with the hash tiles this appender wrote recently served from memory.
  */
 export class PosixLogAppender {
-  readonly #o: AppendOptions;
+  readonly #o: PosixLogAppenderOptions;
   readonly #disk: FileTileFetcher;
   readonly #recent = new Map<string, Uint8Array>();
   #made = new Set<string>();
   #known: KnownHead | undefined;
   #dirReady = false;
+  /** Exclusive mode: the held lock's release, and the appends queued behind each other. */
+  #held: (() => Promise<void>) | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
   readonly fetcher: TileFetcher;
 
-  constructor(options: AppendOptions) {
+  constructor(options: PosixLogAppenderOptions) {
     this.#o = options;
     this.#disk = new FileTileFetcher(options.dir);
     this.fetcher = {
@@ -358,17 +378,46 @@ export class PosixLogAppender {
     }
   }
 
+  /** Exclusive mode: releases the directory lock (after the append in progress, if any). */
+  async close(): Promise<void> {
+    await this.#queue;
+    const held = this.#held;
+    this.#held = undefined;
+    this.#known = undefined; // others may write once the lock is gone: read the log again
+    await held?.();
+  }
+
   async append(entries: readonly Uint8Array[]): Promise<AppendResult> {
+    if (this.#o.exclusive !== true) return this.#append(entries);
+    const previous = this.#queue;
+    let done!: () => void;
+    this.#queue = new Promise<void>((r) => (done = r));
+    try {
+      await previous;
+      return await this.#append(entries);
+    } finally {
+      done();
+    }
+  }
+
+  async #append(entries: readonly Uint8Array[]): Promise<AppendResult> {
     const { dir, origin } = this.#o;
     await this.#prepareDir();
-    const unlock = await lockLog(dir);
+    let unlock: (() => Promise<void>) | undefined;
+    if (this.#o.exclusive !== true) unlock = await lockLog(dir);
+    else this.#held ??= await lockLog(dir);
     try {
-      const onDisk = await this.#disk.fetchTile(CHECKPOINT_PATH);
-      const bytes = onDisk === undefined ? undefined : Buffer.from(onDisk.buffer, onDisk.byteOffset, onDisk.length);
       const known = this.#known;
-      const same = known !== undefined && (bytes === undefined ? known.bytes === undefined : known.bytes !== undefined && bytes.equals(known.bytes));
       this.#known = undefined; // until this append completes
-      const head = same ? known : await this.#load(bytes);
+      let head: KnownHead;
+      if (this.#o.exclusive === true && known !== undefined) {
+        head = known; // nobody else writes while the lock is held
+      } else {
+        const onDisk = await this.#disk.fetchTile(CHECKPOINT_PATH);
+        const bytes = onDisk === undefined ? undefined : Buffer.from(onDisk.buffer, onDisk.byteOffset, onDisk.length);
+        const same = known !== undefined && (bytes === undefined ? known.bytes === undefined : known.bytes !== undefined && bytes.equals(known.bytes));
+        head = same ? known : await this.#load(bytes);
+      }
       const size = head.edge.size;
       const index = this.#o.dedupe === true ? await leafIndex(this.#disk, size) : undefined;
       const { fresh, indexes } = selectNew(entries, size, index);
@@ -377,12 +426,17 @@ export class PosixLogAppender {
         return { checkpoint: head.checkpoint, signedCheckpoint: head.bytes!.toString('utf8'), indexes, appended: 0 };
       }
       const result = integrate(head.edge, fresh);
-      await writeFilesDurably(dir, result.tiles, this.#made);
       const checkpoint: Checkpoint = { origin, size: result.edge.size, rootHash: result.root, extensions: this.#o.extensions ?? [] };
       const signedCheckpoint = await signCheckpoint(checkpoint, [this.#o.key.signer]);
       const written = Buffer.from(signedCheckpoint, 'utf8');
-      // The checkpoint goes last: only now do the new tiles become part of the log.
-      await writeFilesDurably(dir, [{ path: CHECKPOINT_PATH, data: written }], this.#made);
+      // The new checkpoint is staged (a fsynced temp file nothing refers to) while the tiles are
+      // written, and renamed into place only once every tile and its directory is durable: only
+      // then do the new tiles become part of the log. (One fsync round less per append.)
+      const [tiles, staged] = await Promise.allSettled([writeFilesDurably(dir, result.tiles, this.#made), stageFile(dir, written, this.#made)]);
+      if (tiles.status === 'rejected') throw tiles.reason instanceof Error ? tiles.reason : new Error(String(tiles.reason));
+      if (staged.status === 'rejected') throw staged.reason instanceof Error ? staged.reason : new Error(String(staged.reason));
+      await rename(staged.value, resolveLogPath(dir, CHECKPOINT_PATH));
+      await fsyncPath(dir);
       this.#remember(result.tiles);
       this.#known = { bytes: written, checkpoint, edge: result.edge };
       return { checkpoint, signedCheckpoint, indexes, appended: fresh.length };
@@ -390,7 +444,7 @@ export class PosixLogAppender {
       this.#made = new Set();
       throw e;
     } finally {
-      await unlock();
+      await unlock?.();
     }
   }
 }

@@ -101,6 +101,22 @@ describe('custody serve transparency log', () => {
       results.forEach((r, i) => checkResult(r, entries[i]!, verifierKey));
     });
 
+    it('finds a logged entry by its leaf hash (GET /v1/log/leaves/…), and answers 404 for one never logged', async () => {
+      const first = (await append(b('to be found'))).json<AppendResult>();
+      const hexLeaf = (e: Buffer): string => Buffer.from(leafHash(e)).toString('hex');
+      const found = await h.inject({ method: 'GET', url: `/v1/log/leaves/${hexLeaf(b('to be found'))}` });
+      assert.equal(found.statusCode, 200, found.body);
+      const result = found.json<AppendResult>();
+      assert.equal(result.index, first.index);
+      checkResult(result, b('to be found'), verifierKey);
+      // Same first 8 bytes of the leaf hash, different rest: the in-memory index's candidate is rejected.
+      const twin = Buffer.from(leafHash(b('to be found')));
+      twin[31] = twin[31]! ^ 1;
+      assert.equal((await h.inject({ method: 'GET', url: `/v1/log/leaves/${twin.toString('hex')}` })).statusCode, 404);
+      assert.equal((await h.inject({ method: 'GET', url: `/v1/log/leaves/${hexLeaf(b('never logged'))}` })).statusCode, 404);
+      assert.equal((await h.inject({ method: 'GET', url: '/v1/log/leaves/not-hex' })).statusCode, 400);
+    });
+
     it('integrates concurrent appends, each with a valid proof and a distinct index', async () => {
       const entries = Array.from({ length: 300 }, (_, i) => b(`concurrent ${i}`));
       const results = await Promise.all(entries.map((e) => append(e).then((r) => r.json<AppendResult>())));
