@@ -22,6 +22,7 @@ import { healthPlugin } from './plugins/health.ts';
 import { tokensPlugin } from './plugins/tokens.ts';
 import { rebuildPlugin } from './plugins/rebuild.ts';
 import { logPlugin } from './plugins/log.ts';
+import { monitorPlugin } from './plugins/monitor.ts';
 import { signPlugin } from './plugins/sign.ts';
 import { caPlugin } from './ca/plugin.ts';
 import { tufServicePlugin } from './plugins/tuf.ts';
@@ -275,6 +276,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(tokensPlugin, { ctx });
   await app.register(auditPlugin, { ctx });
   await app.register(logPlugin, { ctx });
+  await app.register(monitorPlugin, { ctx });
   await app.register(signPlugin, { ctx });
   await app.register(caPlugin, { ctx });
   await app.register(rebuildPlugin, { ctx });

@@ -25,6 +25,8 @@ const MATRIX: Record<Permission, Role[]> = {
   'gate.verify': ['admin', 'maintainer', 'attester', 'signer', 'reviewer', 'reader'],
   // Workload ID tokens (keyless signing) for the roles that run pipeline steps.
   'identity.mint': ['admin', 'maintainer', 'attester', 'signer'],
+  // The log monitor's status and alarms (public logs: no namespace); not the CI attester role.
+  'log.monitor': ['admin', 'maintainer', 'signer', 'reviewer', 'reader'],
 };
 
 describe('authorize', () => {
@@ -35,7 +37,7 @@ describe('authorize', () => {
         const all = authorize({ actor: 'x', kind: 'token', role, namespaces: ['*'] }, permission, global ? null : 'a');
         assert.equal(all.allowed, roles.includes(role), `${role} ${permission}`);
         const scoped = authorize({ actor: 'x', kind: 'token', role, namespaces: ['a'] }, permission, global ? null : 'b');
-        const routeScoped = permission === 'tuf.write' || permission === 'gate.verify';
+        const routeScoped = permission === 'tuf.write' || permission === 'gate.verify' || permission === 'log.monitor';
         assert.equal(scoped.allowed, routeScoped && roles.includes(role), `${role} ${permission} outside its namespace`);
       }
     }
@@ -90,6 +92,7 @@ describe('server authorization', () => {
     },
     { name: 'GET /v1/audit', permission: 'audit.read', request: () => Promise.resolve({ method: 'GET', url: '/v1/audit' }) },
     { name: 'GET /v1/audit/verify', permission: 'audit.read', request: () => Promise.resolve({ method: 'GET', url: '/v1/audit/verify' }) },
+    { name: 'GET /v1/log/monitor', permission: 'log.monitor', request: () => Promise.resolve({ method: 'GET', url: '/v1/log/monitor' }) },
   ];
 
   describe('for each role and route', () => {

@@ -4,26 +4,27 @@ import type { Role } from '../store/index.ts';
 
 export const ROLES = ['admin', 'maintainer', 'attester', 'signer', 'reviewer', 'reader'] as const satisfies readonly Role[];
 
-export type Permission = 'attestations.read' | 'attestations.write' | 'tokens.manage' | 'audit.read' | 'log.append' | 'signing.sign' | 'tuf.write' | 'gate.verify' | 'identity.mint';
+export type Permission = 'attestations.read' | 'attestations.write' | 'tokens.manage' | 'audit.read' | 'log.append' | 'signing.sign' | 'tuf.write' | 'gate.verify' | 'identity.mint' | 'log.monitor';
 
 /** Permissions over the whole server, not one namespace: they need a token scoped to '*'. */
 const GLOBAL: ReadonlySet<Permission> = new Set(['tokens.manage', 'audit.read']);
 
 /**
  * Permissions whose scope is not a namespace: the role check happens here, the route checks the
- * rest (tuf.write: which delegated TUF role the principal may add targets to, per `tuf.roles`).
+ * rest (tuf.write: which delegated TUF role the principal may add targets to, per `tuf.roles`;
+ * log.monitor: the monitor's status of public logs, which no namespace holds).
  */
-const ROUTE_SCOPED: ReadonlySet<Permission> = new Set(['tuf.write', 'gate.verify']);
+const ROUTE_SCOPED: ReadonlySet<Permission> = new Set(['tuf.write', 'gate.verify', 'log.monitor']);
 
 // The matrix (docs/server.md repeats it). signer and reviewer read here; their own services
 // (signing, reviews) add their write permissions.
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['attestations.read', 'attestations.write', 'tokens.manage', 'audit.read', 'log.append', 'signing.sign', 'tuf.write', 'gate.verify', 'identity.mint']),
-  maintainer: new Set(['attestations.read', 'attestations.write', 'log.append', 'tuf.write', 'gate.verify', 'identity.mint']),
+  admin: new Set(['attestations.read', 'attestations.write', 'tokens.manage', 'audit.read', 'log.append', 'signing.sign', 'tuf.write', 'gate.verify', 'identity.mint', 'log.monitor']),
+  maintainer: new Set(['attestations.read', 'attestations.write', 'log.append', 'tuf.write', 'gate.verify', 'identity.mint', 'log.monitor']),
   attester: new Set(['attestations.read', 'attestations.write', 'log.append', 'gate.verify', 'identity.mint']),
-  signer: new Set(['attestations.read', 'log.append', 'signing.sign', 'tuf.write', 'gate.verify', 'identity.mint']),
-  reviewer: new Set(['attestations.read', 'gate.verify']),
-  reader: new Set(['attestations.read', 'gate.verify']),
+  signer: new Set(['attestations.read', 'log.append', 'signing.sign', 'tuf.write', 'gate.verify', 'identity.mint', 'log.monitor']),
+  reviewer: new Set(['attestations.read', 'gate.verify', 'log.monitor']),
+  reader: new Set(['attestations.read', 'gate.verify', 'log.monitor']),
 };
 
 export interface Principal {

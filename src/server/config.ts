@@ -8,6 +8,7 @@ import { configFields, isRecord } from './config-fields.ts';
 import type { Role } from '../store/index.ts';
 import { ROLES, isNamespace } from './authz.ts';
 import { defaultTlogConfig, parseTlogConfig, type TlogConfig } from './log-config.ts';
+import { defaultMonitorConfig, parseMonitorConfig, type MonitorConfig } from './monitor-config.ts';
 import { tlsSection, type TlsConfig } from './mtls.ts';
 import { defaultSigningConfig, parseSigningConfig, type SigningConfig } from './sign-config.ts';
 import { defaultCaConfig, parseCaConfig, type CaConfig } from './ca/ca-config.ts';
@@ -48,6 +49,8 @@ export interface ServerConfig {
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** The transparency log (log-config.ts). */
   tlog: TlogConfig;
+  /** The transparency log monitor (monitor-config.ts). */
+  monitor: MonitorConfig;
   /** The signing service (sign-config.ts). */
   signing: SigningConfig;
   /** The keyless CA, TSA and workload-identity issuer (ca/ca-config.ts). */
@@ -73,6 +76,7 @@ export function defaultConfig(dataDir: string): ServerConfig {
     auth: { oidc: [] },
     log: { level: 'info' },
     tlog: defaultTlogConfig(),
+    monitor: defaultMonitorConfig(),
     signing: defaultSigningConfig(dataDir),
     ca: defaultCaConfig(dataDir),
   };
@@ -160,8 +164,9 @@ export function parseConfig(doc: unknown, baseDir: string): ServerConfig {
   const config = defaultConfig(at('server'));
   if (doc === null || doc === undefined) return config;
   if (!isRecord(doc)) fail('top level', 'must be a mapping');
-  only(doc, 'top level', ['listen', 'dataDir', 'store', 'trustedKeys', 'limits', 'attestations', 'auth', 'log', 'tlog', 'signing', 'tuf', 'gate', 'tls', 'ca']);
+  only(doc, 'top level', ['listen', 'dataDir', 'store', 'trustedKeys', 'limits', 'attestations', 'auth', 'log', 'tlog', 'monitor', 'signing', 'tuf', 'gate', 'tls', 'ca']);
   config.tlog = parseTlogConfig(doc['tlog'], at);
+  config.monitor = parseMonitorConfig(doc['monitor']);
   if (doc['listen'] !== undefined) config.listen = parseListen(str(doc['listen'], 'listen'));
   if (doc['dataDir'] !== undefined) config.dataDir = at(str(doc['dataDir'], 'dataDir'));
   config.signing = parseSigningConfig(doc['signing'], at, config.dataDir);
@@ -303,6 +308,25 @@ tlog:
   #   - { url: http://witness.example:8421, key: "witness1+0a1b2c3d+BA..." }
   # witnessThreshold: 1
 
+# Transparency log monitor (docs/transparency-log.md): checks every checkpoint of this server's log
+# (and of the logs listed) against the last one it verified: signatures, witness cosignatures,
+# consistency, re-derived tiles. Alarms: GET /v1/log/monitor, the dashboard, the audit log
+# (log.alarm), /metrics, and a POST to the webhook (default: signing.webhook).
+# monitor:
+#   enabled: true
+#   intervalMs: 60000
+#   self: true                      # monitor this server's own log
+#   # witnesses: ["witness1+0a1b2c3d+BA..."]   # cosignatures required on the own log
+#   # witnessThreshold: 1
+#   # webhook: https://alerts.example/custody
+#   logs: []
+#   #  - name: other-log
+#   #    url: https://log.example/tiles        # tlog-tiles prefix (<url>/checkpoint)
+#   #    origin: log.example/tiles
+#   #    key: "log.example/tiles+89ab01cd+AQ..."
+#   #    witnesses: ["witness1+0a1b2c3d+BA..."]
+#   #    witnessThreshold: 1
+
 # Keyless signing (docs/keyless.md): a Fulcio-compatible CA, an RFC 3161 time-stamp authority and
 # a workload-identity OIDC issuer. Create it first: custody ca init --config THIS_FILE --root-key-out FILE
 # ca:
@@ -311,6 +335,9 @@ tlog:
 #   certValiditySeconds: 600
 #   identity: { issuer: https://custody.example, audience: sigstore }
 #   issuers: []                      # external OIDC providers (issuer, audiences, jwksUri, san, extensions)
+# The signing service (docs/signing.md) verifies keyless attestations of its policies' identity
+# functionaries against this CA's trusted root; for another CA's, add to its signing: section
+#   trustedRoot: trust/custody_root.json   # a Sigstore trusted_root.json file
 
 `;
 }

@@ -57,7 +57,7 @@ export { COSIGNATURE_SIZE, cosignatureMessage, parseCosignature } from './cosign
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint } from './checkpoint.ts';
 export type { Checkpoint, OpenCheckpointOptions, OpenedCheckpoint, Cosignature } from './checkpoint.ts';
 export { CHECKPOINT_PATH, FileTileFetcher, PosixLogAppender, readPosixCheckpoint, appendToPosixLog, verifyPosixLog } from './posix-log.ts';
-export type { ReadCheckpointOptions, AppendOptions, AppendResult, VerifyPosixLogOptions, VerifyPosixLogResult } from './posix-log.ts';
+export type { ReadCheckpointOptions, AppendOptions, AppendResult, PosixLogAppenderOptions, VerifyPosixLogOptions, VerifyPosixLogResult } from './posix-log.ts';
 export { hashedRekordBody, dsseBody, entryKindVersion } from './rekor-body.ts';
 export type { RekorVerifier, HashedRekordInput, DsseBodyInput, KindVersion } from './rekor-body.ts';
 export { logIdentity, sigstoreTlogEntry, sigstoreTrustedRoot } from './sigstore-entry.ts';
@@ -65,6 +65,7 @@ export type { SigstoreTlogEntry, LogIdentity, TlogEntryInput } from './sigstore-
 export { formatAddCheckpointRequest, parseAddCheckpointRequest, decideAddCheckpoint } from './witness.ts';
 export type { AddCheckpointRequest, AddCheckpointDecision } from './witness.ts';
 export { HttpTileFetcher, findLeafIndex } from './http-fetcher.ts';
-export { monitorLog, checkLogOnce, readMonitorState } from './monitor.ts';
-export type { MonitorState, CheckpointReport, MonitorLogOptions } from './monitor.ts';
+export { monitorLog, checkLogOnce, readMonitorState, MonitorAlarm, monitorAlarmKind, MONITOR_ALARM_KINDS } from './monitor.ts';
+export type { MonitorState, CheckpointReport, MonitorLogOptions, MonitorAlarmKind } from './monitor.ts';
 export { MemoHashReader } from './memo-hash-reader.ts';
+export { LeafIndex, indexLeaves, lookupLeaves } from './leaf-index.ts';

@@ -45,10 +45,63 @@ export interface MonitorLogOptions {
   readonly intervalMs?: number;
   readonly onCheckpoint?: (report: CheckpointReport) => void;
   readonly signal?: AbortSignal;
+  /**
+   * When the log has not grown, re-derive the tiles of its current size again (its partial tiles
+   * and entry bundle against the root): catches a tile rewritten in place after it was verified.
+   */
+  readonly recheckTiles?: boolean;
 }
 
-function alarm(message: string, cause?: unknown): VerificationError {
-  return new VerificationError('LOG_INCONSISTENT', `ALARM: ${message}`, cause === undefined ? undefined : { cause });
+/**
+ * What a monitor alarm is about (the server's monitor stores and counts alarms by kind):
+ * bad-signature: the checkpoint is not validly signed by the log key (forged, replaced, re-keyed);
+ * bad-checkpoint: the checkpoint is malformed or names another origin;
+ * missing-witness: fewer witness cosignatures than required;
+ * rollback: the log shrank below a verified checkpoint;
+ * fork: a checkpoint inconsistent with a verified one (split view, rewritten history);
+ * tile-mismatch: a tile or entry bundle does not re-derive to what the checkpoint commits to;
+ * unavailable: the checkpoint or a tile it needs cannot be read.
+ */
+export type MonitorAlarmKind = 'bad-signature' | 'bad-checkpoint' | 'missing-witness' | 'rollback' | 'fork' | 'tile-mismatch' | 'unavailable';
+
+export const MONITOR_ALARM_KINDS: readonly MonitorAlarmKind[] = ['bad-signature', 'bad-checkpoint', 'missing-witness', 'rollback', 'fork', 'tile-mismatch', 'unavailable'];
+
+/** A split view or rewritten history: LOG_INCONSISTENT, with the precise kind. */
+export class MonitorAlarm extends VerificationError {
+  readonly kind: MonitorAlarmKind;
+  constructor(kind: MonitorAlarmKind, message: string, options?: { cause?: unknown }) {
+    super('LOG_INCONSISTENT', message, options);
+    this.kind = kind;
+  }
+}
+
+function alarm(kind: 'rollback' | 'fork', message: string, cause?: unknown): MonitorAlarm {
+  return new MonitorAlarm(kind, `ALARM: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+/** The alarm kind of an error checkLogOnce threw. */
+export function monitorAlarmKind(error: unknown): MonitorAlarmKind {
+  if (error instanceof MonitorAlarm) return error.kind;
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'SIGNATURE_INVALID':
+    case 'SIGNATURE_MISSING':
+    case 'KEY_UNKNOWN':
+      return 'bad-signature';
+    case 'NOTE_INVALID':
+    case 'CHECKPOINT_INVALID':
+    case 'ORIGIN_MISMATCH':
+      return 'bad-checkpoint';
+    case 'THRESHOLD_NOT_MET':
+      return 'missing-witness';
+    case 'TILE_INVALID':
+      return 'tile-mismatch';
+    case 'LOG_INCONSISTENT':
+    case 'PROOF_INVALID':
+      return 'fork';
+    default:
+      return 'unavailable';
+  }
 }
 
 export async function readMonitorState(path: string): Promise<MonitorState | undefined> {
@@ -127,18 +180,19 @@ export async function checkLogOnce(
   });
   const head: TreeHead = opened.checkpoint;
   const prev: TreeHead = previous === undefined ? { size: 0, rootHash: new Uint8Array(32) } : { size: previous.size, rootHash: decodeBase64Strict(previous.rootHash) ?? new Uint8Array(0) };
-  if (head.size < prev.size) throw alarm(`rewritten history: the log shrank from ${prev.size} to ${head.size} entries`);
+  if (head.size < prev.size) throw alarm('rollback', `rewritten history: the log shrank from ${prev.size} to ${head.size} entries`);
   if (head.size === prev.size && prev.size > 0 && !hashesEqual(head.rootHash, prev.rootHash)) {
-    throw alarm(`split view: two different signed checkpoints of size ${head.size}`);
+    throw alarm('fork', `split view: two different signed checkpoints of size ${head.size}`);
   }
   if (prev.size > 0 && head.size > prev.size) {
     try {
       await proveConsistency(fetcher, prev, head);
     } catch (e) {
-      throw alarm(`checkpoint ${head.size} is not consistent with the verified checkpoint ${prev.size} (history rewritten or split view)`, e);
+      throw alarm('fork', `checkpoint ${head.size} is not consistent with the verified checkpoint ${prev.size} (history rewritten or split view)`, e);
     }
   }
   if (head.size > prev.size) await rederive(fetcher, prev, head);
+  else if (options.recheckTiles === true && head.size > 0) await loadTreeEdge(fetcher, head.size, { entries: true, rootHash: head.rootHash });
   const state: MonitorState = { origin: opened.checkpoint.origin, size: head.size, rootHash: encodeBase64(head.rootHash), checkpoint: Buffer.from(bytes).toString('utf8') };
   return {
     state,

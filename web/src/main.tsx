@@ -2,6 +2,7 @@
 import { StrictMode, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError, getJson, getNamespace, getToken, q, setNamespace, setToken, type Summary } from './api.ts';
+import { AlarmBanner, useAlarms } from './alarms.tsx';
 import { LiveContext } from './hooks.ts';
 import { navigate, useLocation, rest } from './router.ts';
 import { Link } from './ui.tsx';
@@ -137,13 +138,14 @@ function App(): ReactNode {
   const loc = useLocation();
   const [authed, setAuthed] = useState(getToken() !== null);
   const live = useLive(authed);
+  const alarms = useAlarms(authed);
   if (!authed) return <Login onDone={() => setAuthed(true)} />;
   const logout = (): void => {
     setToken(null);
     setAuthed(false);
   };
   return (
-    <LiveContext.Provider value={live.tick}>
+    <LiveContext.Provider value={live.tick + alarms.tick}>
       <header>
         <a className="skip" href="#main">
           Skip to content
@@ -161,8 +163,9 @@ function App(): ReactNode {
           Log out
         </button>
       </header>
+      <AlarmBanner monitor={alarms.monitor} />
       <p className="live" role="status" aria-live="polite">
-        {live.news ?? ''}
+        {[live.news, alarms.news].filter((n) => n !== undefined).join(' · ')}
       </p>
       <main id="main" tabIndex={-1}>
         <Route path={loc.path} search={loc.search} />
