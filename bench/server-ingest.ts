@@ -3,7 +3,7 @@
 // PostgreSQL, each next to the raw driver's insert and select rates measured in the same run.
 //
 //   node bench/server-ingest.ts [--drivers sqlite,postgres] [--seed 1000000] [--seconds 10]
-//                               [--connections 16] [--out bench/out/server-ingest.json]
+//                               [--connections 16] [--out bench/out/server-ingest.json] [--cpu-prof DIR]
 //
 // The main phases run with the transparency log off (the store, signature check and audit chain
 // of issue 5); one more single-upload phase runs with it on (the default), whose checkpoint cycle
@@ -28,12 +28,18 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1000000' },
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
+    // The fixed offered rate (requests/s) of the query phases that measure latency below saturation.
+    'query-rate': { type: 'string', default: '1000' },
     out: { type: 'string', default: 'bench/out/server-ingest.json' },
+    // Profile the server processes (node --cpu-prof): .cpuprofile files land in this directory.
+    'cpu-prof': { type: 'string' },
   },
 });
+const serverEnv: NodeJS.ProcessEnv = values['cpu-prof'] === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values['cpu-prof']}` };
 const SEED = Number(values.seed);
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
+const QUERY_RATE = Number(values['query-rate']);
 // Four attestations per subject: a query by subject returns four.
 const PER_SUBJECT = 4;
 const SUBJECTS = Math.max(1, Math.floor(SEED / PER_SUBJECT));
@@ -174,6 +180,10 @@ interface DriverResult {
   ingestSingle: LoadResult;
   ingestBatch: LoadResult;
   query: LoadResult;
+  /** Queries at a fixed offered rate (QUERY_RATE/s), nothing else running: latency below saturation. */
+  queryAtRate: LoadResult;
+  /** The same fixed-rate queries while single uploads run flat out from another process. */
+  queryDuringIngest: LoadResult;
   /** Single uploads with the transparency log on (the default configuration). */
   ingestSingleTlog: LoadResult;
 }
@@ -207,8 +217,8 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
     };
     const { token } = await createTokenOffline({ config: config(false) }, { role: 'attester', namespaces: ['default'] });
     const common = { token, seconds: SECONDS, connections: CONNECTIONS, keyPem, subjects: SUBJECTS };
-    let server = await spawnServer(['--config', config(false)], { quiet: true });
-    let ingestSingle: LoadResult, ingestBatch: LoadResult, query: LoadResult;
+    let server = await spawnServer(['--config', config(false)], { quiet: true, env: serverEnv });
+    let ingestSingle: LoadResult, ingestBatch: LoadResult, query: LoadResult, queryAtRate: LoadResult, queryDuringIngest: LoadResult;
     try {
       log(`${driver}: server ingest, single documents, ${CONNECTIONS} connections, ${SECONDS} s`);
       ingestSingle = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 });
@@ -216,10 +226,17 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
       ingestBatch = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 100, connections: 4 });
       log(`${driver}: server query by subject`);
       query = await runLoadOn(server, { ...common, url: server.url, mode: 'query' });
+      log(`${driver}: server query by subject at ${QUERY_RATE}/s`);
+      queryAtRate = await runLoadOn(server, { ...common, url: server.url, mode: 'query', rate: QUERY_RATE });
+      log(`${driver}: server query by subject at ${QUERY_RATE}/s during single-document ingest`);
+      [queryDuringIngest] = await Promise.all([
+        runLoad({ ...common, url: server.url, mode: 'query', rate: QUERY_RATE }),
+        runLoad({ ...common, url: server.url, mode: 'ingest', batch: 1 }),
+      ]);
     } finally {
       await server.kill();
     }
-    server = await spawnServer(['--config', config(true)], { quiet: true });
+    server = await spawnServer(['--config', config(true)], { quiet: true, env: serverEnv });
     let ingestSingleTlog: LoadResult;
     try {
       log(`${driver}: server ingest, single documents, transparency log on`);
@@ -227,7 +244,7 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
     } finally {
       await server.kill();
     }
-    const result: DriverResult = { driver, raw, ingestSingle, ingestBatch, query, ingestSingleTlog };
+    const result: DriverResult = { driver, raw, ingestSingle, ingestBatch, query, queryAtRate, queryDuringIngest, ingestSingleTlog };
     if (driver === 'sqlite') result.storeBytes = statSync(join(dataDir, 'custody.db')).size;
     return result;
   } finally {
@@ -252,7 +269,18 @@ function report(results: DriverResult[]): string {
     );
   }
   lines.push('', `Server CPU time (user + system, all threads) per unit: ${cpu.join('; ')}`);
-  lines.push('', 'Errors (non-2xx / socket errors): ' + results.map((r) => `${r.driver}: ingest ${r.ingestSingle.non2xx}/${r.ingestSingle.errors}, batch ${r.ingestBatch.non2xx}/${r.ingestBatch.errors}, query ${r.query.non2xx}/${r.query.errors}, tlog ${r.ingestSingleTlog.non2xx}/${r.ingestSingleTlog.errors}`).join('; '));
+  lines.push(
+    '',
+    `Query by subject at a fixed offered rate of ${f(QUERY_RATE)}/s (${CONNECTIONS} connections; latency of every request, p50 / p90 / p99 / max, ms):`,
+    '',
+    '| driver | alone: achieved req/s | alone: p50 / p90 / p99 / max | during single-document ingest: achieved req/s | during ingest: p50 / p90 / p99 / max |',
+    '|---|---|---|---|---|',
+  );
+  const lat = (r: LoadResult): string => [r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.max].map((n) => f(n, 1)).join(' / ');
+  for (const r of results) {
+    lines.push(`| ${r.driver} | ${f(r.queryAtRate.requestsPerSecond)} | ${lat(r.queryAtRate)} | ${f(r.queryDuringIngest.requestsPerSecond)} | ${lat(r.queryDuringIngest)} |`);
+  }
+  lines.push('', 'Errors (non-2xx / socket errors): ' + results.map((r) => `${r.driver}: ingest ${r.ingestSingle.non2xx}/${r.ingestSingle.errors}, batch ${r.ingestBatch.non2xx}/${r.ingestBatch.errors}, query ${r.query.non2xx}/${r.query.errors}, at rate ${r.queryAtRate.non2xx}/${r.queryAtRate.errors}, during ingest ${r.queryDuringIngest.non2xx}/${r.queryDuringIngest.errors}, tlog ${r.ingestSingleTlog.non2xx}/${r.ingestSingleTlog.errors}`).join('; '));
   return lines.join('\n');
 }
 
@@ -266,7 +294,7 @@ try {
   const table = report(results);
   process.stdout.write(`${table}\n`);
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), seed: SEED, seconds: SECONDS, connections: CONNECTIONS, results }, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), seed: SEED, seconds: SECONDS, connections: CONNECTIONS, queryRate: QUERY_RATE, results }, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -42,8 +42,9 @@ export async function openStore(config: ServerConfig, onPoolError?: (e: Error) =
     config.store.driver === 'sqlite'
       ? openSqliteStore({ path: join(config.dataDir, SQLITE_FILE), writerThread: options.writerThread ?? false })
       : openPostgresStore({ connectionString: config.store.url, maxConnections: config.store.maxConnections, ...(onPoolError === undefined ? {} : { onPoolError }) });
-  // PostgreSQL: two transactions in flight (group-commit.ts); SQLite has one writer anyway.
-  const store = withGroupCommit(raw, { maxInFlight: config.store.driver === 'postgres' ? 2 : 1 });
+  // PostgreSQL: two transactions in flight (group-commit.ts). SQLite: several batches handed to the
+  // writer thread, which commits whatever has arrived together (sqlite-writer-worker.ts).
+  const store = withGroupCommit(raw, { maxInFlight: config.store.driver === 'postgres' ? 2 : 4 });
   try {
     await store.migrate();
   } catch (e) {
