@@ -225,6 +225,84 @@ export function runStoreContract(name: string, options: ContractOptions): void {
         const elsewhere = await provenanceGraph(s, { namespace: 'other', root, depth: 5, maxAttestations: 100 });
         assert.equal(elsewhere.attestations.length, 0);
       });
+
+      test('finds attestations by material digest, newest first, optionally only those that consumed nothing else', async () => {
+        const s = await fresh();
+        const link = async (step: string, materials: string[], products: string[]) => prepareAttestation(await makeLink(step, materials, products, [key]), { trustedKeys });
+        const compile = await link('compile', ['source'], ['binary']);
+        const lint = await link('lint', ['source', 'config'], ['lint-report']);
+        const scan = await link('scan', ['source', 'scanner-rules'], ['scan-report']);
+        // One write each: a batch's store order is the driver's (PostgreSQL sorts it by id).
+        const [pc, pl, ps] = [(await put(s, 'm', [compile])).attestations[0], (await put(s, 'm', [lint])).attestations[0], (await put(s, 'm', [scan])).attestations[0]];
+        const d = (text: string) => ({ algorithm: 'sha256', value: sha256Of(text) });
+        const ids = async (digests: string[], limit = 10, within?: string[]) =>
+          (await s.attestationsByMaterials('m', digests.map(d), limit, within === undefined ? {} : { within: within.map(d) })).items.map((a) => a.id);
+        assert.deepEqual(await ids(['source']), [ps!.id, pl!.id, pc!.id]);
+        assert.deepEqual(await ids(['config', 'source']), [ps!.id, pl!.id, pc!.id], 'each attestation once');
+        assert.deepEqual(await ids(['source'], 2), [ps!.id, pl!.id]);
+        assert.deepEqual(await ids(['source'], 10, ['source', 'config']), [pl!.id, pc!.id], 'scan also consumed scanner-rules');
+        assert.deepEqual(await ids(['source'], 10, []), []);
+        assert.deepEqual(await ids(['binary']), [], 'a product is not a material');
+        assert.deepEqual(await ids([]), []);
+        assert.deepEqual(await s.attestationsByMaterials('other', [d('source')], 10), { items: [], skipped: [] });
+        const found = await s.attestationsByMaterials('m', [d('config')], 10);
+        assert.equal(found.items[0]?.step, 'lint');
+        // maxPerDigest: source (3 consumers) leads everywhere at 2 and is left out, config (1) is not.
+        const capped = await s.attestationsByMaterials('m', [d('source'), d('config')], 10, { maxPerDigest: 2 });
+        assert.deepEqual([capped.items.map((a) => a.id), capped.skipped], [[pl!.id], [d('source')]]);
+        const roomy = await s.attestationsByMaterials('m', [d('source'), d('config')], 10, { maxPerDigest: 3 });
+        assert.deepEqual([roomy.items.length, roomy.skipped], [3, []]);
+      });
+
+      test('adds the steps that consumed only its materials (a lint), not competing runs or other inputs, within the limit', async () => {
+        const s = await fresh();
+        const link = async (step: string, materials: string[], products: string[]) => prepareAttestation(await makeLink(step, materials, products, [key]), { trustedKeys });
+        // checkout → source, config; compile(source, config) → binary; package(binary) → image.
+        // lint(source, config) → report: produces nothing on the image's path, reached only by its materials.
+        const checkout = await link('checkout', [], ['source', 'config']);
+        const compile = await link('compile', ['source', 'config'], ['binary']);
+        const pack = await link('package', ['binary'], ['image']);
+        const lint = await link('lint', ['source', 'config'], ['lint-report']);
+        // Another compile of the same inputs made another binary: that binary's evidence.
+        const rival = await link('compile', ['source', 'config'], ['binary-2']);
+        // A scan that also read something outside this graph.
+        const scan = await link('scan', ['source', 'elsewhere'], ['scan-report']);
+        // Another commit's checkout: the same source, another config under the same name.
+        const otherCheckout = prepareAttestation(
+          await makeEnvelope({ subjects: ['source', { name: 'config', digest: { sha256: sha256Of('config v2') } }], predicateType: 'https://in-toto.io/attestation/link/v0.3', predicate: { name: 'checkout', materials: [] }, keys: [key] }),
+          { trustedKeys },
+        );
+        await put(s, 'g', [checkout, compile, pack, lint, rival, scan, otherCheckout]);
+        const root = { algorithm: 'sha256', value: sha256Of('image') };
+        const graph = await provenanceGraph(s, { namespace: 'g', root, depth: 5, maxAttestations: 100 });
+        assert.deepEqual(graph.attestations.map((a) => a.step).sort(), ['checkout', 'compile', 'lint', 'package']);
+        assert.ok(graph.attestations.some((a) => a.id === checkout.id) && !graph.attestations.some((a) => a.id === otherCheckout.id), 'the checkout whose config was consumed');
+        assert.deepEqual(graph.consumers, [lint.id]);
+        assert.equal(graph.truncated, false);
+        // Before the material index, the same walk stopped at the producers.
+        const producersOnly = await provenanceGraph(
+          { attestationsBySubjects: (...a) => s.attestationsBySubjects(...a), attestationsByMaterials: () => Promise.resolve({ items: [], skipped: [] }) },
+          { namespace: 'g', root, depth: 5, maxAttestations: 100 },
+        );
+        assert.ok(!producersOnly.attestations.some((a) => a.step === 'lint'));
+        // The root's own consumers are its dependents, not its evidence.
+        const fromBinary = await provenanceGraph(s, { namespace: 'g', root: { algorithm: 'sha256', value: sha256Of('binary') }, depth: 5, maxAttestations: 100 });
+        assert.ok(!fromBinary.attestations.some((a) => a.step === 'package'));
+        assert.ok(fromBinary.attestations.some((a) => a.step === 'lint'));
+        // Consumers count against the limit: exactly enough, then one short.
+        const exact = await provenanceGraph(s, { namespace: 'g', root, depth: 5, maxAttestations: 4 });
+        assert.deepEqual([exact.attestations.length, exact.consumers.length, exact.truncated], [4, 1, false]);
+        const short = await provenanceGraph(s, { namespace: 'g', root, depth: 5, maxAttestations: 3 });
+        assert.deepEqual([short.attestations.length, short.consumers.length, short.truncated], [3, 0, true]);
+        // A material consumed more often than allowed is not followed, and the graph says so:
+        // source has 4 consumers (compile, lint, the rival compile, scan), config 3.
+        const hubs = await provenanceGraph(s, { namespace: 'g', root, depth: 5, maxAttestations: 100, maxConsumersPerMaterial: 2 });
+        assert.deepEqual([hubs.consumers, hubs.skippedMaterials.map((m) => m.value).sort()], [[], [sha256Of('config'), sha256Of('source')].sort()]);
+        assert.deepEqual(graph.skippedMaterials, []);
+        // Depth 0 reaches no material: no consumer either.
+        const shallow = await provenanceGraph(s, { namespace: 'g', root, depth: 0, maxAttestations: 100 });
+        assert.deepEqual([shallow.attestations.map((a) => a.step), shallow.consumers], [['package'], []]);
+      });
     });
 
     describe('when auditing', () => {
@@ -283,4 +361,25 @@ export function runStoreContract(name: string, options: ContractOptions): void {
       });
     });
   });
+}
+
+/**
+ * The material index migration backfills what was stored before it: with the index emptied
+ * behind the store's back (`exec` runs SQL on its database), a link is no longer found by its
+ * materials; the migration's backfill statement brings it back.
+ */
+export async function checkMaterialIndexBackfill(store: Store, exec: (sql: string) => Promise<void>, backfill: string): Promise<void> {
+  await store.migrate();
+  const lint = prepareAttestation(await makeLink('lint', ['source', 'config'], ['lint-report'], [key]), { trustedKeys });
+  await put(store, 'b', [lint, await attestation(['no-materials'])]);
+  const digest = (text: string) => ({ algorithm: 'sha256', value: sha256Of(text) });
+  const find = async () => (await store.attestationsByMaterials('b', [digest('config')], 10, { within: [digest('source'), digest('config')] })).items.map((a) => a.id);
+  assert.deepEqual(await find(), [lint.id]);
+  await exec('DELETE FROM attestation_materials');
+  assert.deepEqual(await find(), []);
+  await exec(backfill);
+  assert.deepEqual(await find(), [lint.id]);
+  await exec(backfill); // idempotent
+  assert.deepEqual(await find(), [lint.id]);
+  assert.deepEqual((await store.attestationsByMaterials('b', [digest('lint-report')], 10)).items, [], 'products are not materials');
 }

@@ -9,6 +9,8 @@ export type { Migration } from './sqlite-migrations.ts';
 export { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 export { SqliteLogState, PostgresLogState } from './log-state.ts';
 export type { LogState, QueuedEntry } from './log-state.ts';
+export { PostgresMonitorState, SqliteMonitorState } from './monitor-state.ts';
+export type { MonitorAlarmInput, MonitorAlarmRecord, MonitorStateStore, MonitoredCheckpoint } from './monitor-state.ts';
 export { PostgresRebuildQueue, SqliteRebuildQueue } from './rebuild-queue.ts';
 export type { RebuildClaim, RebuildJob, RebuildJobInput, RebuildQueue } from './rebuild-queue.ts';
 export { PostgresSigningState, SqliteSigningState } from './signing-state.ts';
@@ -32,6 +34,8 @@ export type {
   AuditHead,
   AuditOutcome,
   DigestRef,
+  MaterialMatches,
+  MaterialQuery,
   MigrationReport,
   NewAttestation,
   ProvenanceGraph,

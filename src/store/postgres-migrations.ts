@@ -1,6 +1,16 @@
 // Versioned schema of the PostgreSQL store. Append new versions; never edit an applied one.
 import type { Migration } from './sqlite-migrations.ts';
 
+/** Fills the material index from the materials column of every stored attestation (migration 6; idempotent). */
+export const POSTGRES_MATERIAL_BACKFILL = `
+INSERT INTO attestation_materials (namespace, algorithm, value, seq)
+  SELECT a.namespace, d.key, lower(d.value), a.seq
+  FROM attestations a
+  CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.materials::jsonb) = 'array' THEN a.materials::jsonb ELSE '[]'::jsonb END) m
+  CROSS JOIN LATERAL jsonb_each_text(CASE WHEN jsonb_typeof(m -> 'digest') = 'object' THEN m -> 'digest' ELSE '{}'::jsonb END) d
+  ON CONFLICT DO NOTHING;
+`;
+
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -153,6 +163,48 @@ CREATE TABLE signing_revocations (
   revoked_at TEXT NOT NULL,
   reason TEXT NOT NULL
 );
+`,
+  },
+  {
+    version: 5,
+    name: 'transparency log monitor: last verified checkpoints and alarms',
+    sql: `
+CREATE TABLE monitor_logs (
+  log_id TEXT PRIMARY KEY,
+  origin TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  root_hash TEXT NOT NULL,
+  checkpoint TEXT NOT NULL,
+  cosignatures TEXT NOT NULL,
+  verified_at TEXT NOT NULL
+);
+CREATE TABLE monitor_alarms (
+  id BIGSERIAL PRIMARY KEY,
+  log_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  size BIGINT,
+  checkpoint TEXT,
+  raised_at TEXT NOT NULL
+);
+CREATE INDEX monitor_alarms_log ON monitor_alarms (log_id, id);
+`,
+  },
+  {
+    version: 6,
+    name: 'material digest index (attestations that consumed an artifact), backfilled',
+    // Same shape as attestation_subjects; filled on ingest from the extracted materials (ingest.ts)
+    // and here from the materials column of the attestations already stored.
+    sql: `
+CREATE TABLE attestation_materials (
+  namespace TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  value TEXT NOT NULL,
+  seq BIGINT NOT NULL REFERENCES attestations (seq),
+  PRIMARY KEY (namespace, algorithm, value, seq)
+);
+${POSTGRES_MATERIAL_BACKFILL}
 `,
   },
 ];

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { havePostgres, postgresAvailable, startPostgres, type PostgresCluster } from '../../test/support/postgres.ts';
 import { verifyAuditEntries } from './audit-chain.ts';
-import { runStoreContract } from './contract.case.ts';
+import { checkMaterialIndexBackfill, runStoreContract } from './contract.case.ts';
 import { withGroupCommit } from './group-commit.ts';
-import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
+import { POSTGRES_MATERIAL_BACKFILL, POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { openPostgresStore } from './postgres.ts';
 
 let cluster: PostgresCluster | undefined;
@@ -37,6 +37,20 @@ describe('PostgresStore', () => {
       assert.ok(reports.every((r) => r.version === versions[versions.length - 1]));
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('backfills the material index of attestations stored before its migration', async (t) => {
+    if (!havePostgres(t)) return;
+    const url = await cluster!.createDatabase();
+    const store = openPostgresStore({ connectionString: url });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await checkMaterialIndexBackfill(store, async (sql) => void (await client.query(sql)), POSTGRES_MATERIAL_BACKFILL);
+    } finally {
+      await client.end();
+      await store.close();
     }
   });
 

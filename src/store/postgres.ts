@@ -29,6 +29,8 @@ import type {
   AuditEntry,
   AuditHead,
   DigestRef,
+  MaterialMatches,
+  MaterialQuery,
   MigrationReport,
   NewAttestation,
   PutResult,
@@ -55,12 +57,17 @@ const MIGRATION_LOCK = 0x637573746f6479n;
 
 type Client = pg.PoolClient;
 
+/** Named prepared statements per store (each pooled connection prepares those it runs). */
+const MAX_PREPARED = 256;
+
 const INSERT_TYPES = ['text', 'text', 'bytea', 'int4', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'int8'];
 
 export class PostgresStore implements Store {
   readonly driver = 'postgres';
   readonly #pool: pg.Pool;
   readonly #migrations: readonly Migration[];
+  /** SQL text → prepared statement name (#prepared). */
+  readonly #statementNames = new Map<string, string>();
 
   constructor(options: PostgresStoreOptions) {
     this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
@@ -69,8 +76,26 @@ export class PostgresStore implements Store {
   }
 
   async #rows(sql: string, params: unknown[] = [], client?: Client): Promise<Row[]> {
-    const result = await (client ?? this.#pool).query<Row>(sql, params);
+    const result = await (client ?? this.#pool).query<Row>(this.#prepared(sql, params));
     return result.rows;
+  }
+
+  /**
+   * The statement as a named prepared statement: each pooled connection parses and plans it once
+   * and then only binds and executes it (PostgreSQL extended protocol). Planning the listing join
+   * was a measured part of a query-by-subject (docs/bench-server.md). Statements reading `*` stay
+   * unnamed: a prepared `SELECT *` fails once a migration adds a column.
+   */
+  #prepared(text: string, values: unknown[]): pg.QueryConfig {
+    if (/\bSELECT \* FROM (?!unnest)/.test(text)) return { text, values };
+    let name = this.#statementNames.get(text);
+    if (name === undefined) {
+      // The store's statements are a fixed set; a bound keeps SQL built from data from piling up.
+      if (this.#statementNames.size >= MAX_PREPARED) return { text, values };
+      name = `custody_${this.#statementNames.size}`;
+      this.#statementNames.set(text, name);
+    }
+    return { name, text, values };
   }
 
   #transaction<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -151,6 +176,7 @@ export class PostgresStore implements Store {
   async #insertIndexes(c: Client, rows: { namespace: string; record: NewAttestation; seq: number }[]): Promise<void> {
     const subjects: [string[], string[], string[], number[]] = [[], [], [], []];
     const signers: [string[], string[], number[]] = [[], [], []];
+    const materials: [string[], string[], string[], number[]] = [[], [], [], []];
     for (const { namespace, record, seq } of rows) {
       for (const d of uniqueDigestRefs(record.subjects)) {
         subjects[0].push(namespace);
@@ -163,15 +189,29 @@ export class PostgresStore implements Store {
         signers[1].push(keyid);
         signers[2].push(seq);
       }
+      for (const d of uniqueDigestRefs(record.materials)) {
+        materials[0].push(namespace);
+        materials[1].push(d.algorithm);
+        materials[2].push(d.value);
+        materials[3].push(seq);
+      }
     }
     if (subjects[0].length > 0) {
-      await c.query(
+      await this.#rows(
         'INSERT INTO attestation_subjects (namespace, algorithm, value, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) ON CONFLICT DO NOTHING',
         subjects,
+        c,
       );
     }
     if (signers[0].length > 0) {
-      await c.query('INSERT INTO attestation_signers (namespace, keyid, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::int8[]) ON CONFLICT DO NOTHING', signers);
+      await this.#rows('INSERT INTO attestation_signers (namespace, keyid, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::int8[]) ON CONFLICT DO NOTHING', signers, c);
+    }
+    if (materials[0].length > 0) {
+      await this.#rows(
+        'INSERT INTO attestation_materials (namespace, algorithm, value, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) ON CONFLICT DO NOTHING',
+        materials,
+        c,
+      );
     }
   }
 
@@ -181,12 +221,15 @@ export class PostgresStore implements Store {
     const entries = chainEntries({ seq: Number(head['seq']), hash: String(head['hash']) }, drafts);
     const columns: unknown[][] = Array.from({ length: 11 }, () => []);
     for (const e of entries) auditValues(e).forEach((v, i) => columns[i]!.push(v));
-    await c.query(
-      `INSERT INTO audit_log (${AUDIT_COLUMNS}) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::text[], $10::text[], $11::text[])`,
-      columns,
-    );
     const last = entries.at(-1)!;
-    await c.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);
+    // One round trip for the entries and the new head: the head's row lock is held from the SELECT
+    // above until COMMIT, and every round trip in between delayed the next writer (bench-server.md).
+    await this.#rows(
+      `WITH entries AS (INSERT INTO audit_log (${AUDIT_COLUMNS}) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::text[], $10::text[], $11::text[]))
+       UPDATE audit_head SET seq = $12, hash = $13 WHERE id = 1`,
+      [...columns, last.seq, last.hash],
+      c,
+    );
     return entries;
   }
 
@@ -219,6 +262,42 @@ export class PostgresStore implements Store {
       [digests.map((d) => d.algorithm), digests.map((d) => d.value), namespace, limit],
     );
     return rows.map(summaryFromRow);
+  }
+
+  async attestationsByMaterials(namespace: string, digests: DigestRef[], limit: number, options: MaterialQuery = {}): Promise<MaterialMatches> {
+    if (digests.length === 0) return { items: [], skipped: [] };
+    const cap = options.maxPerDigest ?? -1;
+    // A digest's fan-in, counted on the index up to maxPerDigest + 1 rows.
+    const fanIn = '(SELECT COUNT(*) FROM (SELECT 1 FROM attestation_materials h WHERE h.namespace = $3 AND h.algorithm = d.algorithm AND h.value = d.value LIMIT $6::int8 + 1) c)';
+    // `within`: no material of the attestation (its stored materials column) lacks a digest in the list.
+    const rows = await this.#rows(
+      `SELECT DISTINCT ${SUMMARY_COLUMNS} FROM unnest($1::text[], $2::text[]) AS d(algorithm, value)
+       JOIN attestation_materials m ON m.namespace = $3 AND m.algorithm = d.algorithm AND m.value = d.value
+       JOIN attestations a ON a.seq = m.seq
+       WHERE ($6::int8 < 0 OR ${fanIn} <= $6::int8)
+         AND ($5::text[] IS NULL OR NOT EXISTS (
+           SELECT 1 FROM jsonb_array_elements(a.materials::jsonb) x WHERE NOT EXISTS (
+             SELECT 1 FROM jsonb_each_text(x -> 'digest') y WHERE y.key || ':' || y.value = ANY ($5::text[]))))
+       ORDER BY a.seq DESC LIMIT $4`,
+      [
+        digests.map((d) => d.algorithm),
+        digests.map((d) => d.value),
+        namespace,
+        limit,
+        options.within === undefined ? null : options.within.map((d) => `${d.algorithm}:${d.value}`),
+        cap,
+      ],
+    );
+    const skipped =
+      cap < 0
+        ? []
+        : await this.#rows(`SELECT d.algorithm, d.value FROM unnest($1::text[], $2::text[]) AS d(algorithm, value) WHERE ${fanIn.replace('$6::int8 + 1', '$4::int8 + 1')} > $4::int8`, [
+            digests.map((d) => d.algorithm),
+            digests.map((d) => d.value),
+            namespace,
+            cap,
+          ]);
+    return { items: rows.map(summaryFromRow), skipped: skipped.map((r) => ({ algorithm: String(r['algorithm']), value: String(r['value']) })) };
   }
 
   createToken(token: TokenRecord, audit: AuditDraft): Promise<AuditEntry> {

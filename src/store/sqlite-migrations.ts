@@ -5,6 +5,14 @@ export interface Migration {
   sql: string;
 }
 
+/** Fills the material index from the materials column of every stored attestation (migration 6; idempotent). */
+export const SQLITE_MATERIAL_BACKFILL = `
+INSERT OR IGNORE INTO attestation_materials (namespace, algorithm, value, seq)
+  SELECT a.namespace, d.key, lower(d.value), a.seq
+  FROM attestations a, json_each(a.materials) m, json_each(m.value, '$.digest') d
+  WHERE json_valid(a.materials) AND json_type(a.materials) = 'array' AND json_type(m.value, '$.digest') = 'object' AND d.type = 'text';
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -153,6 +161,48 @@ CREATE TABLE signing_revocations (
   revoked_at TEXT NOT NULL,
   reason TEXT NOT NULL
 );
+`,
+  },
+  {
+    version: 5,
+    name: 'transparency log monitor: last verified checkpoints and alarms',
+    sql: `
+CREATE TABLE monitor_logs (
+  log_id TEXT PRIMARY KEY,
+  origin TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  root_hash TEXT NOT NULL,
+  checkpoint TEXT NOT NULL,
+  cosignatures TEXT NOT NULL,
+  verified_at TEXT NOT NULL
+);
+CREATE TABLE monitor_alarms (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  log_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  size INTEGER,
+  checkpoint TEXT,
+  raised_at TEXT NOT NULL
+);
+CREATE INDEX monitor_alarms_log ON monitor_alarms (log_id, id);
+`,
+  },
+  {
+    version: 6,
+    name: 'material digest index (attestations that consumed an artifact), backfilled',
+    // Same shape as attestation_subjects; filled on ingest from the extracted materials (ingest.ts)
+    // and here from the materials column of the attestations already stored.
+    sql: `
+CREATE TABLE attestation_materials (
+  namespace TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  value TEXT NOT NULL,
+  seq INTEGER NOT NULL REFERENCES attestations (seq),
+  PRIMARY KEY (namespace, algorithm, value, seq)
+) WITHOUT ROWID;
+${SQLITE_MATERIAL_BACKFILL}
 `,
   },
 ];

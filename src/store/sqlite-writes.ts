@@ -46,6 +46,7 @@ export class SqliteWrites {
     const existing = this.stmt('SELECT seq, created_at FROM attestations WHERE namespace = ? AND id = ?');
     const subject = this.stmt('INSERT INTO attestation_subjects (namespace, algorithm, value, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     const signer = this.stmt('INSERT INTO attestation_signers (namespace, keyid, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    const material = this.stmt('INSERT INTO attestation_materials (namespace, algorithm, value, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     return records.map((r) => {
       const inserted = insert.get(...attestationValues(namespace, r, now)) as Row | undefined;
       const row = inserted ?? existing.get(namespace, r.id);
@@ -54,6 +55,7 @@ export class SqliteWrites {
       if (inserted !== undefined) {
         for (const d of uniqueDigestRefs(r.subjects)) subject.run(namespace, d.algorithm, d.value, seq);
         for (const keyid of r.verification.keyids) signer.run(namespace, keyid, seq);
+        for (const d of uniqueDigestRefs(r.materials)) material.run(namespace, d.algorithm, d.value, seq);
       }
       return { id: r.id, seq, created: inserted !== undefined, createdAt: new Date(Number(row['created_at'])).toISOString() };
     });

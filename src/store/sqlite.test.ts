@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
-import { runStoreContract } from './contract.case.ts';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
+import { checkMaterialIndexBackfill, runStoreContract } from './contract.case.ts';
+import { SQLITE_MATERIAL_BACKFILL, SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { openSqliteStore } from './sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'custody-sqlite-'));
@@ -30,6 +30,18 @@ describe('SqliteStore', () => {
     // synchronous is per connection: read it through the store's own connection.
     assert.equal(store.synchronous(), 2);
     await store.close();
+  });
+
+  it('backfills the material index of attestations stored before its migration', async () => {
+    const path = join(dir, 'backfill.db');
+    const store = openSqliteStore({ path });
+    const db = new DatabaseSync(path);
+    try {
+      await checkMaterialIndexBackfill(store, (sql) => Promise.resolve(db.exec(sql)), SQLITE_MATERIAL_BACKFILL);
+    } finally {
+      db.close();
+      await store.close();
+    }
   });
 
   it('refuses to update or delete audit entries', async () => {

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync} from 'node:sqlite';
 import { type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { openDurableSqlite } from './connections.ts';
+import { openDurableSqlite, tuneSqliteConnection } from './connections.ts';
 import {
   AUDIT_COLUMNS,
   SUMMARY_COLUMNS,
@@ -28,6 +28,8 @@ import type {
   AuditEntry,
   AuditHead,
   DigestRef,
+  MaterialMatches,
+  MaterialQuery,
   MigrationReport,
   Store,
   StoredAttestation,
@@ -75,6 +77,8 @@ export class SqliteStore implements Store {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#db = openDurableSqlite(options.path, { busyTimeoutMs });
+    // Queries run on this connection (the writer thread has its own): map the file, cache more pages.
+    if (options.path !== ':memory:') tuneSqliteConnection(this.#db);
     this.#writes = new SqliteWrites(this.#db);
     this.#migrations = options.migrations ?? SQLITE_MIGRATIONS;
     // A memory database exists only on this connection: it cannot have a writer thread.
@@ -157,6 +161,36 @@ export class SqliteStore implements Store {
       JOIN attestations a ON a.seq = s.seq ORDER BY a.seq DESC LIMIT ?`;
     const list = JSON.stringify(digests.map((d) => [d.algorithm, d.value]));
     return settle(() => rows(this.#stmt(sql), list, namespace, limit).map(summaryFromRow));
+  }
+
+  attestationsByMaterials(namespace: string, digests: DigestRef[], limit: number, options: MaterialQuery = {}): Promise<MaterialMatches> {
+    if (digests.length === 0) return Promise.resolve({ items: [], skipped: [] });
+    const list = JSON.stringify(digests.map((d) => [d.algorithm, d.value]));
+    // A digest's fan-in, counted on the index up to maxPerDigest + 1 rows.
+    const fanIn = `(SELECT COUNT(*) FROM (SELECT 1 FROM attestation_materials h WHERE h.namespace = ? AND h.algorithm = d.value ->> 0 AND h.value = d.value ->> 1 LIMIT ?))`;
+    const cap = options.maxPerDigest ?? -1;
+    // As attestationsBySubjects, on the material index. `within`: no material of the attestation
+    // (its stored materials column) lacks a digest in the list (an IN list SQLite indexes once).
+    const sql = `SELECT DISTINCT ${SUMMARY_COLUMNS} FROM json_each(?) d
+      CROSS JOIN attestation_materials m ON m.namespace = ? AND m.algorithm = d.value ->> 0 AND m.value = d.value ->> 1
+      JOIN attestations a ON a.seq = m.seq
+      WHERE (? < 0 OR ${fanIn} <= ?)
+        AND (? IS NULL OR NOT EXISTS (
+          SELECT 1 FROM json_each(a.materials) x WHERE NOT EXISTS (
+            SELECT 1 FROM json_each(x.value, '$.digest') y WHERE y.key || ':' || y.value IN (SELECT value FROM json_each(?)))))
+      ORDER BY a.seq DESC LIMIT ?`;
+    const allowed = options.within === undefined ? null : JSON.stringify(options.within.map((d) => `${d.algorithm}:${d.value}`));
+    return settle(() => {
+      const items = rows(this.#stmt(sql), list, namespace, cap, namespace, cap + 1, cap, allowed, allowed ?? '[]', limit).map(summaryFromRow);
+      const skipped =
+        cap < 0
+          ? []
+          : rows(this.#stmt(`SELECT d.value ->> 0 AS algorithm, d.value ->> 1 AS value FROM json_each(?) d WHERE ${fanIn} > ?`), list, namespace, cap + 1, cap).map((r) => ({
+              algorithm: String(r['algorithm']),
+              value: String(r['value']),
+            }));
+      return { items, skipped };
+    });
   }
 
   createToken(token: TokenRecord, audit: AuditDraft): Promise<AuditEntry> {

@@ -77,14 +77,40 @@ export interface AttestationPage {
   nextCursor?: string;
 }
 
+export interface MaterialQuery {
+  /** Only attestations each of whose materials has a digest in this list: steps that consumed nothing else. */
+  within?: DigestRef[];
+  /**
+   * Leave out a digest more than this many attestations consumed (a shell, a compiler: it leads
+   * to every build), so the query reads at most this many index rows per digest.
+   */
+  maxPerDigest?: number;
+}
+
+export interface MaterialMatches {
+  items: AttestationSummary[];
+  /** The digests left out under maxPerDigest. */
+  skipped: DigestRef[];
+}
+
 export interface ProvenanceGraph {
   root: DigestRef;
   depth: number;
   /** Artifacts reached, with the depth at which each was first reached. */
   artifacts: { digest: DigestRef; depth: number }[];
-  /** Attestations whose subjects include a reached artifact. Their materials are the next level. */
+  /**
+   * Attestations whose subjects include a reached artifact (their materials are the next level),
+   * then the consumers (below).
+   */
   attestations: AttestationSummary[];
-  /** True when the walk stopped at the attestation limit before reaching `depth`. */
+  /**
+   * Ids of the attestations among `attestations` reached through the material index: steps that
+   * consumed only materials of the graph (lint, scans) and produced nothing on its path (graph.ts).
+   */
+  consumers: string[];
+  /** Materials consumed by so many attestations (tools) that they were not followed to their consumers. */
+  skippedMaterials: DigestRef[];
+  /** True when the walk stopped at the attestation limit (producers or consumers) before reaching all. */
   truncated: boolean;
 }
 
@@ -182,6 +208,11 @@ export interface Store {
   listAttestations(query: AttestationQuery): Promise<AttestationPage>;
   /** Attestations in the namespace whose subjects include any of the digests. */
   attestationsBySubjects(namespace: string, digests: DigestRef[], limit: number): Promise<AttestationSummary[]>;
+  /**
+   * Attestations in the namespace whose materials include any of the digests — the steps that
+   * consumed them (a lint, a scan, another build) — newest first (see MaterialQuery).
+   */
+  attestationsByMaterials(namespace: string, digests: DigestRef[], limit: number, options?: MaterialQuery): Promise<MaterialMatches>;
 
   createToken(token: TokenRecord, audit: AuditDraft): Promise<AuditEntry>;
   getToken(id: string): Promise<TokenRecord | undefined>;

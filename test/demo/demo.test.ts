@@ -83,14 +83,14 @@ after(async () => {
 });
 
 describe('custody demo: command line', () => {
-  it('lists the twelve attacks with the stage and rule that stop each', () => {
+  it('lists the thirteen attacks with the stage and rule that stop each', () => {
     const r = custody(['demo', '--attack', 'list', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const list = JSON.parse(r.stdout) as { name: string; expect: { stage: string; rule: string } }[];
     assert.deepEqual(
       list.map((a) => a.name).sort(),
       [
-        'artifact-swapped', 'build-params-modified', 'compromised-build', 'policy-bypass-signing', 'repo-rollback', 'repo-substitution',
+        'artifact-swapped', 'build-params-modified', 'compromised-build', 'impersonated-builder', 'policy-bypass-signing', 'repo-rollback', 'repo-substitution',
         'source-tampered', 'typosquat-dependency', 'unauthorized-commit', 'unreviewed-change', 'unsigned-commit', 'vulnerable-dependency',
       ],
     );
@@ -187,6 +187,40 @@ describe('custody demo: the dashboard on the demo data', () => {
     const signed = JSON.parse(readFileSync(join(base, 'policies', 'release.policy.json'), 'utf8')) as { payload: string };
     const policy = JSON.parse(Buffer.from(signed.payload, 'base64').toString('utf8')) as Record<string, unknown>;
     const state = JSON.parse(readFileSync(join(base, 'state.json'), 'utf8')) as { digest: string };
+    await verdictsOnDemo(server!.h, policy, state.digest);
     await dashboardOnDemo({ url: server!.url, token: server!.h.tokens.admin, policy, honestDigest: state.digest });
   });
 });
+
+interface VerdictAnswer {
+  passed: boolean;
+  issues: { code: string; severity: string; step?: string; rule?: string }[];
+  evidence: { attestations: number; consumers: number; truncated: boolean };
+}
+
+/**
+ * The public verdict API on the demo's data agrees with `custody verify --policy`: the honest
+ * package passes the release policy — its lint, secret-scan and dependency-review links, which
+ * produce nothing on the package's path, are found through the material index (before it, they
+ * were ATTESTATION_MISSING) — and the compromised build's package still fails on the rebuild rule.
+ */
+async function verdictsOnDemo(h: Harness, policy: Record<string, unknown>, honestDigest: string): Promise<void> {
+  const verdict = async (digest: string): Promise<VerdictAnswer> => {
+    const res = await h.inject({ method: 'POST', url: `/v1/artifacts/sha256:${digest}/verdict`, token: h.tokens.reader, payload: { policy } });
+    assert.equal(res.statusCode, 200, res.body);
+    return JSON.parse(res.body) as VerdictAnswer;
+  };
+  const honest = await verdict(honestDigest);
+  const errors = honest.issues.filter((i) => i.severity === 'error');
+  assert.deepEqual(errors, [], 'the honest package passes on the server as with custody verify');
+  assert.equal(honest.passed, true);
+  assert.ok(honest.evidence.consumers >= 3 && !honest.evidence.truncated, JSON.stringify(honest.evidence));
+  const listed = await h.inject({ method: 'GET', url: '/v1/artifacts?q=greeter-1.0.0.tgz', token: h.tokens.reader });
+  const others = (JSON.parse(listed.body) as { items: { digest: { sha256?: string } }[] }).items.map((i) => i.digest.sha256).filter((d): d is string => d !== undefined && d !== honestDigest);
+  assert.ok(others.length >= 1, 'the attacks uploaded packages of the same name');
+  const attacked = await Promise.all(others.map(verdict));
+  assert.ok(
+    attacked.some((v) => v.issues.some((i) => i.severity === 'error' && i.step === 'rebuild' && i.code === 'RULE_FAILED')),
+    'the compromised build fails on the rebuild rule',
+  );
+}

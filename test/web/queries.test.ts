@@ -12,7 +12,9 @@ import { componentMatches, componentsOf } from '../../src/server/plugins/queries
 import { WEB_CSP, webPlugin } from '../../src/server/plugins/web.ts';
 import type { AppContext } from '../../src/server/app.ts';
 import { startHarness, type Harness } from '../support/server-harness.ts';
-import { releaseEvidence, sha, type Seeded } from './seed.ts';
+import { envelope, releaseEvidence, sha, type Seeded } from './seed.ts';
+
+const LINK_V03 = 'https://in-toto.io/attestation/link/v0.3';
 
 describe('dashboard queries', () => {
   let h: Harness;
@@ -72,6 +74,49 @@ describe('dashboard queries', () => {
     assert.equal(hermetic?.attestation, ids[5]); // the tampered provenance, by its store id
     assert.ok(errors.some((i) => i.rule === 'built from main'));
     assert.ok(errors.some((i) => i.code === 'ATTESTATION_MISSING' && i.step === 'sbom'));
+  });
+
+  it('counts a step that only consumed the materials (a lint): reached through the material index, not ATTESTATION_MISSING', async () => {
+    // checkout → src/app.ts; build(src/app.ts) → app.tgz; lint(src/app.ts) → lint.txt, a product on no path to app.tgz.
+    const file = (name: string) => ({ name, digest: { sha256: sha(`lint-case ${name}`) } });
+    const link = (step: string, materials: ReturnType<typeof file>[], products: ReturnType<typeof file>[]) =>
+      envelope(h.key, products, LINK_V03, { name: step, command: ['make', step], materials, byproducts: { 'return-value': 0 } });
+    const lines = [await link('checkout', [], [file('src/app.ts')]), await link('build', [file('src/app.ts')], [file('app.tgz')]), await link('lint', [file('src/app.ts')], [file('lint.txt')])];
+    const up = await h.inject({ method: 'POST', url: '/v1/attestations', token: h.tokens.attester, headers: { 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+    assert.equal(up.statusCode, 200, up.body);
+    const lintId = (up.json<{ results: { id: string }[] }>()).results[2]!.id;
+    const step = (name: string, extra: Record<string, unknown> = {}) => ({ name, predicateTypes: [LINK_V03], functionaries: ['ci'], ...extra });
+    const policy = {
+      _type: 'https://custody.dev/policy/v1',
+      name: 'lint-required',
+      expires: '2030-01-01T00:00:00Z',
+      functionaries: { ci: { publicKey: h.key.publicKey.pem } },
+      artifact: { producedBy: ['build'] },
+      steps: [
+        step('checkout', { expectedProducts: ['ALLOW *'] }),
+        step('lint', { rules: [{ name: 'lint passed', expr: 'predicate.byproducts["return-value"] == 0' }], expectedMaterials: ['MATCH src/* WITH PRODUCTS FROM checkout', 'DISALLOW *'] }),
+        step('build', { expectedMaterials: ['MATCH src/* WITH PRODUCTS FROM checkout', 'DISALLOW *'] }),
+      ],
+    };
+    const root = `sha256:${file('app.tgz').digest.sha256}`;
+    const res = await h.inject({ method: 'POST', url: `/v1/artifacts/${root}/verdict`, token: h.tokens.reader, payload: { policy } });
+    assert.equal(res.statusCode, 200, res.body);
+    const verdict = res.json<{ passed: boolean; issues: { code: string; step?: string }[]; evidence: { attestations: number; consumers: number; skippedMaterials: number; truncated: boolean } }>();
+    assert.deepEqual(verdict.issues.filter((i) => i.code === 'ATTESTATION_MISSING'), []);
+    assert.equal(verdict.passed, true, JSON.stringify(verdict.issues));
+    assert.deepEqual(verdict.evidence, { attestations: 3, consumers: 1, skippedMaterials: 0, truncated: false });
+    const graph = await h.inject({ method: 'GET', url: `/v1/artifacts/${root}/graph`, token: h.tokens.reader });
+    const g = graph.json<{ attestations: { id: string; step?: string }[]; consumers: string[]; skippedMaterials: unknown[]; truncated: boolean }>();
+    assert.deepEqual(g.skippedMaterials, []);
+    assert.deepEqual(g.attestations.map((a) => a.step).sort(), ['build', 'checkout', 'lint']);
+    assert.deepEqual(g.consumers, [lintId]);
+    // The lint is evidence about its inputs, not about another product of them: a competing build's
+    // verdict does not gain it as a build, and the honest build's graph does not gain that build.
+    await h.inject({ method: 'POST', url: '/v1/attestations', token: h.tokens.attester, headers: { 'content-type': 'application/x-ndjson' }, payload: await link('build', [file('src/app.ts')], [file('other.tgz')]) });
+    const again = await h.inject({ method: 'GET', url: `/v1/artifacts/${root}/graph`, token: h.tokens.reader });
+    assert.deepEqual((again.json<{ attestations: { step?: string }[] }>()).attestations.map((a) => a.step).sort(), ['build', 'checkout', 'lint']);
+    const stillPassing = await h.inject({ method: 'POST', url: `/v1/artifacts/${root}/verdict`, token: h.tokens.reader, payload: { policy } });
+    assert.equal((stillPassing.json<{ passed: boolean }>()).passed, true, stillPassing.body);
   });
 
   it('refuses bad input with 4xx and needs a token', async () => {

@@ -105,6 +105,10 @@ export interface Graph {
   depth: number;
   artifacts: { digest: { algorithm: string; value: string }; depth: number }[];
   attestations: Summary[];
+  /** Ids of the attestations reached through their materials only (steps such as lint that produce nothing on the path). */
+  consumers?: string[];
+  /** Materials consumed by too many attestations (tools) to follow to their consumers. */
+  skippedMaterials?: { algorithm: string; value: string }[];
   truncated: boolean;
 }
 export interface Issue {
@@ -121,6 +125,8 @@ export interface Verdict {
   policy: { name?: string; expires?: string };
   issues: Issue[];
   evaluatedAt: string;
+  /** How many attestations of the provenance graph were evaluated; truncated: the graph was cut at the server's limit. */
+  evidence?: { attestations: number; consumers: number; skippedMaterials?: number; truncated: boolean };
 }
 
 /** The preferred `ALG:HEX` text of a digest set (sha256 first). */

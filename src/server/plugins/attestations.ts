@@ -191,7 +191,11 @@ export function attestationsPlugin(app: FastifyInstance, { ctx }: { ctx: AppCont
       schema: {
         summary: 'Provenance graph of an artifact, in one round trip',
         description:
-          'The attestations naming the artifact as a subject, then the attestations naming their materials as subjects, and so on for `depth` hops.',
+          'The attestations naming the artifact as a subject, then the attestations naming their materials as subjects, and so on for `depth` hops; then, ' +
+          'through the material index, the steps that consumed only materials of the graph and produced nothing on its path (a lint, a secret scan: ' +
+          '`consumers` lists their ids), leaving out other runs of a step that produced one of its artifacts; a material more than 1,000 attestations ' +
+          'consumed (a shell, a compiler) is not followed and is listed in `skippedMaterials`. ' +
+          '`truncated`: the attestation limit (limits.graphMaxAttestations, consumers included) was reached.',
         params: { type: 'object', required: ['digest'], properties: { digest: digestParam } },
         querystring: {
           type: 'object',
@@ -201,7 +205,7 @@ export function attestationsPlugin(app: FastifyInstance, { ctx }: { ctx: AppCont
         response: {
           200: {
             type: 'object',
-            required: ['root', 'depth', 'artifacts', 'attestations', 'truncated'],
+            required: ['root', 'depth', 'artifacts', 'attestations', 'consumers', 'skippedMaterials', 'truncated'],
             properties: {
               root: { type: 'object', properties: { algorithm: { type: 'string' }, value: { type: 'string' } } },
               depth: { type: 'integer' },
@@ -213,6 +217,12 @@ export function attestationsPlugin(app: FastifyInstance, { ctx }: { ctx: AppCont
                 },
               },
               attestations: { type: 'array', items: summarySchema },
+              consumers: { type: 'array', items: { type: 'string' }, description: 'ids of the attestations reached through their materials only' },
+              skippedMaterials: {
+                type: 'array',
+                items: { type: 'object', properties: { algorithm: { type: 'string' }, value: { type: 'string' } } },
+                description: 'materials consumed by too many attestations to follow to their consumers',
+              },
               truncated: { type: 'boolean' },
             },
           },

@@ -14,6 +14,8 @@ const SPDX = 'https://spdx.dev/Document';
 /** How many attestation summaries or SBOMs one query reads at most (then it says `truncated`). */
 export const QUERY_SCAN_LIMIT = 20_000;
 const PAGE = 1000;
+/** How many attestations of an artifact's provenance graph a verdict reads at most (then evidence.truncated). */
+const VERDICT_MAX_ATTESTATIONS = 500;
 const DIGEST_TEXT = /^([A-Za-z0-9_-]{1,32}):([0-9a-fA-F]{16,256})$/;
 
 const artifactSchema = {
@@ -265,19 +267,41 @@ export function queriesPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }
         summary: "Evaluate a policy over an artifact's stored evidence",
         description:
           'Body: {"policy": a custody policy document (https://custody.dev/policy/v1, as JSON)}. The attestations of the artifact\'s provenance graph (`depth` hops) ' +
-          'are evaluated against it; the answer is the verdict with every failed rule (issues) and which attestation each concerns (its id). The policy is the ' +
+          'are evaluated against it — the graph includes the steps that consumed only its materials (lint, scans; see the graph route) — and the answer is the ' +
+          'verdict with every failed rule (issues) and which attestation each concerns (its id); `evidence` says how many attestations were read and whether the ' +
+          `graph was cut at ${VERDICT_MAX_ATTESTATIONS} (truncated: a missing step may then be one not read). The policy is the ` +
           "caller's and unsigned: the answer is for display, it admits nothing and changes nothing.",
         params: { type: 'object', required: ['digest'], properties: { digest: { type: 'string', pattern: DIGEST_TEXT.source } } },
         querystring: { type: 'object', properties: { namespace: namespaceSchema, depth: { type: 'integer', minimum: 0, maximum: 16, default: 3 } }, additionalProperties: false },
         body: { type: 'object', required: ['policy'], additionalProperties: false, properties: { policy: { type: 'object', additionalProperties: true } } },
-        response: { 200: { type: 'object', additionalProperties: true, properties: { passed: { type: 'boolean' }, issues: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: true,
+            properties: {
+              passed: { type: 'boolean' },
+              issues: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              evidence: {
+                type: 'object',
+                required: ['attestations', 'consumers', 'skippedMaterials', 'truncated'],
+                properties: {
+                  attestations: { type: 'integer', description: 'attestations of the provenance graph evaluated' },
+                  consumers: { type: 'integer', description: 'of which reached through their materials only (steps such as lint)' },
+                  skippedMaterials: { type: 'integer', description: 'materials consumed by too many attestations to follow (see the graph route)' },
+                  truncated: { type: 'boolean' },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
       const { namespace, depth } = request.query;
       const root = parseDigestText(request.params.digest)!;
       const document = parsePolicyDocument(request.body.policy);
-      const graph = await provenanceGraph(store, { namespace, root, depth, maxAttestations: 500 });
+      const graph = await provenanceGraph(store, { namespace, root, depth, maxAttestations: VERDICT_MAX_ATTESTATIONS });
       const inputs: AttestationInput[] = [];
       for (const s of graph.attestations) {
         const found = await store.getAttestation(namespace, s.id);
@@ -290,7 +314,8 @@ export function queriesPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }
         }
       }
       const artifactDigest: DigestSet = { [root.algorithm]: root.value };
-      return evaluatePolicy({ document }, inputs, { allowUnsignedPolicy: true }, { artifactDigest, now: ctx.now() });
+      const verdict = evaluatePolicy({ document }, inputs, { allowUnsignedPolicy: true }, { artifactDigest, now: ctx.now() });
+      return { ...verdict, evidence: { attestations: inputs.length, consumers: graph.consumers.length, skippedMaterials: graph.skippedMaterials.length, truncated: graph.truncated } };
     },
   );
   return Promise.resolve();

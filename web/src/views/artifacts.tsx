@@ -97,6 +97,14 @@ export function VerdictPanel({ digest, verdict, error }: { digest: string; verdi
     <div className={`verdict ${verdict.passed ? 'pass' : 'fail'}`} data-testid="verdict">
       <p>
         <Badge ok={verdict.passed}>{verdict.passed ? 'PASSED' : 'FAILED'}</Badge> policy <strong>{verdict.policy.name ?? '(unnamed)'}</strong> for <Digest value={short(digest)} />, evaluated {when(verdict.evaluatedAt)}
+        {verdict.evidence !== undefined && (
+          <span className="muted" data-testid="verdict-evidence">
+            {' '}
+            over {verdict.evidence.attestations} attestations ({verdict.evidence.consumers} reached through their materials)
+            {verdict.evidence.truncated ? '; the evidence graph was cut at the server limit, a missing step may be one not read' : ''}
+            {(verdict.evidence.skippedMaterials ?? 0) > 0 ? `; ${verdict.evidence.skippedMaterials ?? 0} materials consumed too widely were not followed to their consumers` : ''}
+          </span>
+        )}
       </p>
       {failed.length > 0 && (
         <>

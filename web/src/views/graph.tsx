@@ -37,6 +37,16 @@ function NodeShape({ n, failed, selected, onOpen }: { n: PlacedNode; failed: boo
   );
 }
 
+/** "N nodes, M edges", the steps found through their materials (lint, scans), and whether the server cut the graph. */
+function countText(nodes: number, edges: number, data: Graph | undefined): string {
+  const consumers = data?.consumers?.length ?? 0;
+  const skipped = data?.skippedMaterials?.length ?? 0;
+  return (
+    `${nodes} nodes, ${edges} edges${consumers > 0 ? `, ${consumers} steps reached through the materials they checked` : ''}` +
+    `${skipped > 0 ? `, ${skipped} materials consumed too widely to follow` : ''}${data?.truncated === true ? ' (truncated by the server)' : ''}`
+  );
+}
+
 export function GraphView({ digest, depth }: { digest: string; depth: number }): ReactNode {
   const d = Number.isInteger(depth) && depth >= 0 && depth <= 16 ? depth : 5;
   const { data, error, loading } = useLoad(`graph:${digest}:${d}`, () => getJson<Graph>(q(`/v1/artifacts/${digest}/graph`, { depth: d })));
@@ -76,7 +86,7 @@ export function GraphView({ digest, depth }: { digest: string; depth: number }):
         {placed !== undefined && (
           <span className="muted" data-testid="graph-count">
             {' '}
-            {placed.nodes.length} nodes, {placed.edges.length} edges{data?.truncated === true ? ' (truncated by the server)' : ''}
+            {countText(placed.nodes.length, placed.edges.length, data)}
           </span>
         )}
       </p>
