@@ -185,15 +185,31 @@ export class PostgresRebuildQueue implements RebuildQueue {
 
   claim(worker: string, now: Date, leaseMs: number): Promise<RebuildJob | undefined> {
     return this.#tx(async (c) => {
-      // The row lock holds until COMMIT; concurrent claimers skip it and take the next job.
-      const { rows } = await c.query<Row>(`SELECT j.id FROM rebuild_jobs j WHERE ${CLAIMABLE((n) => `$${n}`)} ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED`, [worker, now.toISOString()]);
-      const job = rows[0];
-      if (job === undefined) return undefined;
-      const id = Number(job['id']);
-      await c.query("INSERT INTO rebuild_claims (job_id, worker, state, lease_until) VALUES ($1, $2, 'running', $3)", [id, worker, new Date(now.getTime() + leaseMs).toISOString()]);
-      return this.#get(c, id);
+      const passedOver: number[] = [];
+      for (;;) {
+        // The row lock holds until COMMIT; concurrent claimers skip it and take the next job.
+        const { rows } = await c.query<Row>(
+          `SELECT j.id FROM rebuild_jobs j WHERE ${CLAIMABLE((n) => `$${n}`)} AND j.id <> ALL ($3::int8[]) ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [worker, now.toISOString(), passedOver],
+        );
+        const job = rows[0];
+        if (job === undefined) return undefined;
+        const id = Number(job['id']);
+        // A claim committed after this statement took its snapshot is invisible to it, and FOR
+        // UPDATE re-checks only the locked job row, which a claim does not change: the same job
+        // could be taken twice. A new statement sees every committed claim, and while this
+        // transaction holds the row lock no other claim for the job can commit.
+        const recheck = await c.query(`SELECT 1 FROM rebuild_jobs j WHERE j.id = $3 AND ${CLAIMABLE((n) => `$${n}`)}`, [worker, now.toISOString(), id]);
+        if (recheck.rowCount === 0) {
+          passedOver.push(id);
+          continue;
+        }
+        await c.query("INSERT INTO rebuild_claims (job_id, worker, state, lease_until) VALUES ($1, $2, 'running', $3)", [id, worker, new Date(now.getTime() + leaseMs).toISOString()]);
+        return this.#get(c, id);
+      }
     });
   }
+
 
   complete(id: number, worker: string, result: { result: string; vsaId: string }, now: Date): Promise<boolean> {
     return this.#tx(async (c) => {
