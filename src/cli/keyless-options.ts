@@ -4,9 +4,10 @@
 // token minted for --step with $CUSTODY_TOKEN), and one signing path (keylessAttestation) that
 // writes a Sigstore bundle v0.3 holding the DSSE envelope (docs/keyless.md).
 import type { Command } from 'commander';
-import { InputError, type Statement } from '../core/index.ts';
+import { InputError, type PrivateKey, type Statement } from '../core/index.ts';
 import { keylessAttestation, type KeylessAttestOptions } from './attest-keyless.ts';
 import { writeFileAtomic } from './io.ts';
+import { loadSigningKey } from './step-options.ts';
 
 /** The token and server flags; `step` names the step a minted ID token is for. */
 export type KeylessFlags = Pick<KeylessAttestOptions, 'server' | 'identityToken' | 'step' | 'ttl' | 'namespace'>;
@@ -31,6 +32,16 @@ export function addKeylessOptions(command: Command, flag: string, what: string):
 export function refuseKeyWithKeyless(flag: string, key: unknown): void {
   const given = Array.isArray(key) ? key.length > 0 : key !== undefined;
   if (given) throw new InputError('USAGE', `${flag} signs with an ephemeral key: drop the key option`);
+}
+
+/** A command's signing key, or undefined with --keyless (an ephemeral key certified per statement). */
+export function keyUnlessKeyless(flags: { keyless?: boolean; key?: string; passphraseEnv?: string }): PrivateKey | undefined {
+  if (flags.keyless === true) {
+    refuseKeyWithKeyless('--keyless', flags.key);
+    return undefined;
+  }
+  if (flags.key === undefined) throw new InputError('USAGE', 'give -k/--key FILE, or --keyless');
+  return loadSigningKey({ key: flags.key, ...(flags.passphraseEnv === undefined ? {} : { passphraseEnv: flags.passphraseEnv }) });
 }
 
 export interface KeylessWritten {

@@ -6,9 +6,8 @@ import { Command } from 'commander';
 import { InputError, publicKeyFromPem, verifyEnvelope, type PrivateKey, type Statement } from '../core/index.ts';
 import { REBUILDER_ID, readProvenanceEnvelope, rebuild, type RebuildResult, type RebuildSource } from '../build/index.ts';
 import { collect, common, output, parsePositiveInt, readFileOrFail } from './io.ts';
-import { addKeylessOptions, refuseKeyWithKeyless, writeKeylessStatement } from './keyless-options.ts';
+import { addKeylessOptions, keyUnlessKeyless, writeKeylessStatement } from './keyless-options.ts';
 import { custodyVersion, writeSignedStatement } from './run-provenance.ts';
-import { loadSigningKey } from './step-options.ts';
 
 interface RebuildFlags {
   provenance: string;
@@ -41,16 +40,6 @@ export const REBUILD_PROVENANCE_FILE = 'rebuild.provenance.json';
 export const KEYLESS_VSA_FILE = 'rebuild.vsa.sigstore';
 export const KEYLESS_REBUILD_PROVENANCE_FILE = 'rebuild.provenance.sigstore';
 
-/** The rebuilder's key, or undefined with --keyless (an ephemeral key certified for --step). */
-function rebuilderKey(flags: RebuildFlags): PrivateKey | undefined {
-  if (flags.keyless === true) {
-    refuseKeyWithKeyless('--keyless', flags.key);
-    return undefined;
-  }
-  if (flags.key === undefined) throw new InputError('USAGE', 'give -k/--key FILE, or --keyless');
-  return loadSigningKey({ key: flags.key, ...(flags.passphraseEnv === undefined ? {} : { passphraseEnv: flags.passphraseEnv }) });
-}
-
 /** Writes a statement signed with the key (DSSE envelope) or keylessly (Sigstore bundle); the identity when keyless. */
 async function writeStatement(statement: Statement<object>, key: PrivateKey | undefined, path: string, flags: RebuildFlags): Promise<string | undefined> {
   if (key !== undefined) {
@@ -73,7 +62,7 @@ export function summaryLines(result: RebuildResult): string[] {
 }
 
 async function run(flags: RebuildFlags): Promise<void> {
-  const key = rebuilderKey(flags);
+  const key = keyUnlessKeyless(flags);
   if (flags.keyless === true && (flags.server ?? process.env['CUSTODY_SERVER'] ?? '') === '') throw new InputError('USAGE', '--keyless needs --server URL (or $CUSTODY_SERVER)');
   const bytes = readFileOrFail(flags.provenance, 'provenance');
   const provenance = readProvenanceEnvelope(bytes, flags.provenance);

@@ -6,15 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { IN_TOTO_PAYLOAD_TYPE, InputError, PolicyError, publicKeyFromPem, signEnvelope, verifyEnvelope, type PrivateKey } from '../core/index.ts';
+import { IN_TOTO_PAYLOAD_TYPE, InputError, PolicyError, publicKeyFromPem, signEnvelope, verifyEnvelope } from '../core/index.ts';
 import { REBUILDER_ID, readProvenanceEnvelope, rebuild } from '../build/index.ts';
 import { CustodyClient } from '../server/index.ts';
 import type { RebuildJob } from '../store/index.ts';
 import { keylessAttestation } from './attest-keyless.ts';
 import { collect, common, output, parsePositiveInt, readFileOrFail } from './io.ts';
-import { refuseKeyWithKeyless } from './keyless-options.ts';
+import { keyUnlessKeyless } from './keyless-options.ts';
 import { custodyVersion } from './run-provenance.ts';
-import { loadSigningKey } from './step-options.ts';
 
 interface RebuilderFlags {
   server?: string;
@@ -66,19 +65,9 @@ interface JobOutcome {
   vsaId: string;
 }
 
-/** The rebuilder's key, or undefined with --keyless (an ephemeral key certified for --step per VSA). */
-function rebuilderKey(flags: RebuilderFlags): PrivateKey | undefined {
-  if (flags.keyless === true) {
-    refuseKeyWithKeyless('--keyless', flags.key);
-    return undefined;
-  }
-  if (flags.key === undefined) throw new InputError('USAGE', 'give -k/--key FILE, or --keyless');
-  return loadSigningKey({ key: flags.key, ...(flags.passphraseEnv === undefined ? {} : { passphraseEnv: flags.passphraseEnv }) });
-}
-
 async function serveJob(server: string, claimed: Claimed, flags: RebuilderFlags, outRoot: string): Promise<JobOutcome> {
   const { job } = claimed;
-  const key = rebuilderKey(flags);
+  const key = keyUnlessKeyless(flags);
   const provenance = readProvenanceEnvelope(Buffer.from(claimed.provenance, 'utf8'), `provenance ${job.provenanceId}`);
   if (flags.provenanceKey !== undefined) {
     verifyEnvelope(provenance.envelope, [publicKeyFromPem(readFileOrFail(flags.provenanceKey, 'provenance key').toString('utf8'))]);
@@ -107,7 +96,7 @@ async function serveJob(server: string, claimed: Claimed, flags: RebuilderFlags,
 async function run(flags: RebuilderFlags): Promise<void> {
   const server = flags.server ?? process.env['CUSTODY_SERVER'];
   if (server === undefined || server === '') throw new InputError('USAGE', 'no server: pass --server URL or set CUSTODY_SERVER');
-  rebuilderKey(flags); // fail early on a bad key
+  keyUnlessKeyless(flags); // fail early on a bad key
   const outRoot = flags.out ?? mkdtempSync(join(tmpdir(), 'custody-rebuilder-'));
   const outcomes: JobOutcome[] = [];
   try {

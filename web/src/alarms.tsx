@@ -2,7 +2,8 @@
 // polled every 5 s; a new alarm (latestAlarmId grew) refreshes the views, and a banner on every
 // view says which logs are in alarm until a check passes again, or until the user acknowledges
 // alarms that are over. Tokens without log.monitor (403) or servers without it (404): no banner.
-import { useEffect, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import { usePolling } from './hooks.ts';
 import { ApiError, getJson } from './api.ts';
 import { Link } from './ui.tsx';
 
@@ -63,14 +64,12 @@ export function useAlarms(enabled: boolean): { monitor: MonitorAnswer | undefine
   const [monitor, setMonitor] = useState<MonitorAnswer | undefined>();
   const [tick, setTick] = useState(0);
   const [news, setNews] = useState<string | undefined>();
-  useEffect(() => {
-    if (!enabled) return undefined;
+  usePolling(enabled, () => {
     let last: number | null | undefined;
-    let stopped = false;
-    const poll = async (): Promise<void> => {
+    return async (ended) => {
       try {
         const answer = await loadMonitor({ limit: 1 });
-        if (stopped) return;
+        if (ended()) return undefined;
         if (last !== undefined && answer.latestAlarmId !== last && answer.alarms[0] !== undefined) {
           const a = answer.alarms[0];
           setNews(`Transparency log alarm: ${a.log}: ${ALARM_KINDS[a.kind] ?? a.kind}`);
@@ -80,18 +79,11 @@ export function useAlarms(enabled: boolean): { monitor: MonitorAnswer | undefine
         setMonitor(answer);
       } catch (e) {
         // Not allowed to read the monitor, or no such route: stop asking.
-        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) stopped = true;
+        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return 'stop';
       }
+      return undefined;
     };
-    void poll();
-    const timer = setInterval(() => {
-      if (!stopped && document.visibilityState === 'visible') void poll();
-    }, 5000);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [enabled]);
+  });
   return { monitor, tick, news };
 }
 

@@ -33,3 +33,29 @@ export function useLoad<T>(key: string | null, load: () => Promise<T>): Loaded<T
   }, [key, live]);
   return state;
 }
+
+/**
+ * Live updates by polling: `makeCheck()` gives the check for one mount (its own "last seen" state);
+ * it runs at once and then every 5 s while the tab is visible, until unmount. The check gets
+ * `ended()` (skip state updates after unmount) and returns 'stop' to end polling for good.
+ */
+export function usePolling(enabled: boolean, makeCheck: () => (ended: () => boolean) => Promise<'stop' | undefined>): void {
+  useEffect(() => {
+    if (!enabled) return undefined;
+    const check = makeCheck();
+    let stopped = false;
+    const ended = (): boolean => stopped;
+    const poll = async (): Promise<void> => {
+      if ((await check(ended)) === 'stop') stopped = true;
+    };
+    void poll();
+    const timer = setInterval(() => {
+      if (!stopped && document.visibilityState === 'visible') void poll();
+    }, 5000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+    // `makeCheck` is a fresh closure each render; polling restarts only when `enabled` changes.
+  }, [enabled]);
+}

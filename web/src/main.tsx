@@ -1,9 +1,9 @@
 // The custody dashboard: a single-page app over the public HTTP API (docs/dashboard.md).
-import { StrictMode, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { StrictMode, useState, type FormEvent, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError, getJson, getNamespace, getToken, q, setNamespace, setToken, type Summary } from './api.ts';
 import { AlarmBanner, useAlarms } from './alarms.tsx';
-import { LiveContext } from './hooks.ts';
+import { LiveContext, usePolling } from './hooks.ts';
 import { navigate, useLocation, rest } from './router.ts';
 import { Link } from './ui.tsx';
 import { ArtifactDetail, ArtifactsView } from './views/artifacts.tsx';
@@ -69,13 +69,12 @@ function Login({ onDone }: { onDone: () => void }): ReactNode {
 function useLive(enabled: boolean): { tick: number; news: string | undefined } {
   const [tick, setTick] = useState(0);
   const [news, setNews] = useState<string | undefined>();
-  useEffect(() => {
-    if (!enabled) return undefined;
+  usePolling(enabled, () => {
     let last: string | undefined;
-    let stopped = false;
-    const poll = async (): Promise<void> => {
+    return async (ended) => {
       try {
         const page = await getJson<{ items: Summary[] }>(q('/v1/attestations', { limit: 1 }));
+        if (ended()) return undefined;
         const newest = page.items[0];
         const id = newest?.id ?? '';
         if (last !== undefined && id !== last && newest !== undefined) {
@@ -86,16 +85,9 @@ function useLive(enabled: boolean): { tick: number; news: string | undefined } {
       } catch {
         // offline for a moment: try again at the next poll
       }
+      return undefined;
     };
-    void poll();
-    const timer = setInterval(() => {
-      if (!stopped && document.visibilityState === 'visible') void poll();
-    }, 5000);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [enabled]);
+  });
   return { tick, news };
 }
 
