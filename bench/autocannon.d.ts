@@ -41,6 +41,11 @@ declare module 'autocannon' {
     requests?: Request[];
     headers?: Record<string, string>;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** The running benchmark: awaitable for its Result, and an event emitter. */
+  export interface Instance extends PromiseLike<Result> {
+    /** Every response; `responseTime` in milliseconds from sending the request. */
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): Instance;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

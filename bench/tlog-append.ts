@@ -1,12 +1,17 @@
 // Transparency-log append benchmark (issue 6): appends per second through HTTP into `custody
 // serve` (SQLite state, tiles on disk) with 1 s checkpoints, single entries and batches, and the
 // time from sending an entry to getting back its inclusion proof (time to integrate) at p50/p99.
+// BENCH_MODES=single,batched,batched-index (default; also single-index): -index phases ask for
+// ?answer=index (indexes and the covering checkpoint, no proofs).
 // The server runs in a child process; the load comes from this process over loopback.
 //
 //   node bench/tlog-append.ts [--seconds 20] [--single-concurrency 2000] [--batch-workers 16]
 //                             [--batch-size 1000] [--interval-ms 1000] [--preload 0]
 //                             [--clients 1] [--out bench/out/tlog-append.json] [--data DIR]
+//                             [--warm-up 5]
 //
+// integrateMs counts requests sent after the first --warm-up seconds of a phase (4,000 connections
+// opening and the first checkpoint cycle are not the steady state); integrateMsWholePhase has all.
 // --preload N grows the log offline to N entries before the server starts (the same tile writer
 // the server uses, 100,000 entries per checkpoint). --data DIR keeps the server's data directory
 // (log, database, key) in DIR across runs instead of a fresh temporary one: a 10,000,000-entry
@@ -29,6 +34,7 @@ const { values } = parseArgs({
     'batch-workers': { type: 'string', default: '16' },
     'batch-size': { type: 'string', default: '1000' },
     'interval-ms': { type: 'string', default: '1000' },
+    'warm-up': { type: 'string', default: '5' },
     preload: { type: 'string', default: '0' },
     out: { type: 'string', default: 'bench/out/tlog-append.json' },
     clients: { type: 'string', default: '1' },
@@ -45,6 +51,7 @@ const BATCH_WORKERS = Number(values['batch-workers']);
 const BATCH_SIZE = Number(values['batch-size']);
 const INTERVAL_MS = Number(values['interval-ms']);
 const PRELOAD = Number(values.preload);
+const WARM_UP_SECONDS = Number(values['warm-up']);
 
 const log = (message: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
@@ -60,7 +67,10 @@ interface PhaseResult {
   requests: number;
   errors: number;
   appendsPerSecond: number;
+  /** Time to integrate once the phase is past its warm-up (--warm-up s: connections opening, the first checkpoint cycle). */
   integrateMs: { p50: number; p99: number; max: number };
+  /** The same over every request of the phase, warm-up included (per load process; the slowest one's figures). */
+  integrateMsWholePhase: { p50: number; p99: number; max: number };
   /** CPU time the server process used per 1,000 entries (user + system): less sensitive to the machine's load than the rates. */
   serverCpuMsPer1000?: number;
 }
@@ -77,6 +87,13 @@ function processCpuMs(pid: number | undefined): number | undefined {
 }
 
 const execFileAsync = promisify(execFile);
+
+// A phase: single entries or batches, answered with full Sigstore entries (proofs) or, with
+// -index, with indexes and one checkpoint (?answer=index: the same moment, no proofs).
+const MODES = ['single', 'batched', 'single-index', 'batched-index'] as const;
+type Mode = (typeof MODES)[number];
+const isSingle = (mode: Mode): boolean => mode.startsWith('single');
+const answerQuery = (mode: Mode): string => (mode.endsWith('-index') ? '?answer=index' : '');
 let unique = 0;
 const entry = (tag: string): Buffer => Buffer.from(`${tag} ${process.pid} ${unique++} ${performance.now()}`);
 
@@ -86,19 +103,22 @@ interface RawPhase {
   errors: number;
   seconds: number;
   latencies: number[];
-  /** Single entries: autocannon's latency percentiles (no per-request list). */
-  percentiles?: { p50: number; p99: number; max: number };
+  /** Latencies after the warm-up, ms (`latencies`), and percentiles over the whole phase. */
+  percentiles: { p50: number; p99: number; max: number };
 }
 
 /**
  * Single entries from this process through autocannon (raw keep-alive sockets): far less CPU per
  * request than fetch, which matters when the load shares the server's two cores. Each request
- * carries a fresh entry. Latencies come back as autocannon's percentiles.
+ * carries a fresh entry. Latencies: each response's after the warm-up, and autocannon's percentiles
+ * over the whole phase.
  */
-async function loadSingle(url: string, token: string, connections: number): Promise<RawPhase & { percentiles: { p50: number; p99: number; max: number } }> {
+async function loadSingle(mode: Mode, url: string, token: string, connections: number): Promise<RawPhase> {
   const started = performance.now();
-  const result = await autocannon({
-    url: `${url}/v1/log/entries`,
+  const steadyFrom = started + WARM_UP_SECONDS * 1000;
+  const steady: number[] = [];
+  const instance = autocannon({
+    url: `${url}/v1/log/entries${answerQuery(mode)}`,
     connections,
     duration: SECONDS,
     timeout: 60,
@@ -110,32 +130,39 @@ async function loadSingle(url: string, token: string, connections: number): Prom
       },
     ],
   });
+  instance.on('response', (_client, status, _bytes, responseTime) => {
+    if (status === 200 && performance.now() - responseTime >= steadyFrom) steady.push(responseTime); // sent after the warm-up
+  });
+  const result = await instance;
   return {
     entries: result['2xx'],
     requests: result['2xx'] + result.non2xx,
     errors: result.non2xx + result.errors + result.timeouts,
     seconds: (performance.now() - started) / 1000,
-    latencies: [],
+    latencies: steady,
     percentiles: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
   };
 }
 
 /** One phase from this process: workers posting until the deadline. */
-async function load(mode: 'single' | 'batched', url: string, token: string, concurrency: number): Promise<RawPhase> {
+async function load(mode: Mode, url: string, token: string, concurrency: number): Promise<RawPhase> {
+  const target = `${url}/v1/log/entries${answerQuery(mode)}`;
   const latencies: number[] = [];
   let entries = 0;
   let requests = 0;
   let errors = 0;
+  const all: number[] = [];
   const deadline = performance.now() + SECONDS * 1000;
+  const steadyFrom = performance.now() + WARM_UP_SECONDS * 1000;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
       const started = performance.now();
       let response: Response;
       let count: number;
       try {
-        if (mode === 'single') {
+        if (isSingle(mode)) {
           count = 1;
-          response = await fetch(`${url}/v1/log/entries`, {
+          response = await fetch(target, {
             method: 'POST',
             headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
             body: entry('single'),
@@ -143,7 +170,7 @@ async function load(mode: 'single' | 'batched', url: string, token: string, conc
         } else {
           count = BATCH_SIZE;
           const batch = Array.from({ length: BATCH_SIZE }, () => entry('batch').toString('base64'));
-          response = await fetch(`${url}/v1/log/entries`, {
+          response = await fetch(target, {
             method: 'POST',
             headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
             body: JSON.stringify({ entries: batch }),
@@ -161,32 +188,41 @@ async function load(mode: 'single' | 'batched', url: string, token: string, conc
       }
       const elapsed = performance.now() - started;
       entries += count;
-      latencies.push(elapsed);
+      if (started >= steadyFrom) latencies.push(elapsed);
+      all.push(elapsed);
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { entries, requests, errors, seconds: (performance.now() - started) / 1000, latencies };
+  all.sort((a, b) => a - b);
+  return {
+    entries,
+    requests,
+    errors,
+    seconds: (performance.now() - started) / 1000,
+    latencies,
+    percentiles: { p50: percentile(all, 50), p99: percentile(all, 99), max: all.at(-1) ?? Number.NaN },
+  };
 }
 
 const CLIENTS = Number(values.clients);
 const SELF = new URL(import.meta.url).pathname;
 
 /** A phase from CLIENTS load processes (one Node process cannot keep thousands of requests in flight here). */
-async function phase(mode: 'single' | 'batched', url: string, token: string): Promise<PhaseResult> {
-  const total = mode === 'single' ? SINGLE_CONCURRENCY : BATCH_WORKERS;
+async function phase(mode: Mode, url: string, token: string): Promise<PhaseResult> {
+  const total = isSingle(mode) ? SINGLE_CONCURRENCY : BATCH_WORKERS;
   const per = Math.max(1, Math.round(total / CLIENTS));
   const raws = await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      const args = [SELF, '--worker-url', url, '--worker-token', token, '--worker-mode', mode, '--seconds', String(SECONDS), '--batch-size', String(BATCH_SIZE)];
-      args.push(mode === 'single' ? '--single-concurrency' : '--batch-workers', String(per));
+      const args = [SELF, '--worker-url', url, '--worker-token', token, '--worker-mode', mode, '--seconds', String(SECONDS), '--batch-size', String(BATCH_SIZE), '--warm-up', String(WARM_UP_SECONDS)];
+      args.push(isSingle(mode) ? '--single-concurrency' : '--batch-workers', String(per));
       const { stdout } = await execFileAsync(process.execPath, args, { maxBuffer: 256 * 1024 * 1024 });
       return JSON.parse(stdout) as RawPhase;
     }),
   );
   const latencies = raws.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  // Single entries: percentiles per load process; the slowest process's figures are reported.
-  const worst = (k: 'p50' | 'p99' | 'max'): number => Math.max(...raws.map((r) => r.percentiles?.[k] ?? Number.NaN));
+  // Whole phase: percentiles per load process; the slowest process's figures are reported.
+  const worst = (k: 'p50' | 'p99' | 'max'): number => Math.round(Math.max(...raws.map((r) => r.percentiles[k])));
   const entries = raws.reduce((n, r) => n + r.entries, 0);
   const requests = raws.reduce((n, r) => n + r.requests, 0);
   const errors = raws.reduce((n, r) => n + r.errors, 0);
@@ -198,18 +234,16 @@ async function phase(mode: 'single' | 'batched', url: string, token: string): Pr
     requests,
     errors,
     appendsPerSecond: Math.round(entries / seconds),
-    integrateMs:
-      mode === 'single'
-        ? { p50: Math.round(worst('p50')), p99: Math.round(worst('p99')), max: Math.round(worst('max')) }
-        : { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1) ?? Number.NaN) },
+    integrateMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1) ?? Number.NaN) },
+    integrateMsWholePhase: { p50: worst('p50'), p99: worst('p99'), max: worst('max') },
   };
 }
 
 if (values['worker-url'] !== undefined) {
-  const mode = values['worker-mode'] === 'batched' ? 'batched' : 'single';
+  const mode = MODES.find((m) => m === values['worker-mode']) ?? 'single';
   const raw =
-    mode === 'single'
-      ? await loadSingle(values['worker-url'], values['worker-token'] ?? '', SINGLE_CONCURRENCY)
+    isSingle(mode)
+      ? await loadSingle(mode, values['worker-url'], values['worker-token'] ?? '', SINGLE_CONCURRENCY)
       : await load(mode, values['worker-url'], values['worker-token'] ?? '', BATCH_WORKERS);
   // Exit only once the whole report is through the pipe.
   await new Promise<void>((resolve) => process.stdout.write(JSON.stringify({ ...raw, latencies: raw.latencies.map(Math.round) }), () => resolve()));
@@ -269,7 +303,11 @@ try {
     const warmUpSeconds = Math.round((performance.now() - warmStart) / 1000);
     log(`warm-up (indexing) took ${warmUpSeconds} s`);
     const results: PhaseResult[] = [];
-    const modes = (process.env['BENCH_MODES'] ?? 'single,batched').split(',') as ('single' | 'batched')[];
+    const modes = (process.env['BENCH_MODES'] ?? 'single,batched,batched-index').split(',').map((m) => {
+      const known = MODES.find((k) => k === m);
+      if (known === undefined) throw new Error(`BENCH_MODES: unknown mode ${m} (${MODES.join(', ')})`);
+      return known;
+    });
     for (const mode of modes) {
       log(`${mode}: ${SECONDS} s`);
       const cpuBefore = processCpuMs(server.child.pid);

@@ -4,6 +4,7 @@
 //   interface TransparencyLog {
 //     origin: string; verifierKey: string;            // the log's note verifier key text
 //     append(entries: Uint8Array[]): Promise<LogEntryResult[]>;   // resolves once integrated
+//     place(entries: Uint8Array[]): Promise<LogPlacement>;        // the same, indexes + checkpoint, no proofs
 //     find(leafHash: Uint8Array): Promise<LogEntryResult | undefined>;  // an entry already logged
 //     checkpoint(): Promise<string | undefined>;      // the current signed checkpoint
 //     trustedRoot(): Record<string, unknown>;         // Sigstore trusted_root.json naming the log
@@ -69,10 +70,18 @@ export interface LogEntryResult {
   readonly checkpoint: string;
 }
 
+/** Where appended entries landed, without proofs: their indexes and a checkpoint that covers them. */
+export interface LogPlacement {
+  readonly checkpoint: string;
+  readonly placed: readonly { readonly index: number; readonly duplicate: boolean }[];
+}
+
 export interface TransparencyLog {
   readonly origin: string;
   readonly verifierKey: string;
   append(entries: readonly Uint8Array[]): Promise<LogEntryResult[]>;
+  /** As append, resolving at the same moment (integrated, durable), but with indexes instead of proofs. */
+  place(entries: readonly Uint8Array[]): Promise<LogPlacement>;
   /** The entry with this RFC 6962 leaf hash, with a proof against the current checkpoint. */
   find(leafHash: Uint8Array): Promise<LogEntryResult | undefined>;
   checkpoint(): Promise<string | undefined>;
@@ -207,6 +216,17 @@ export class LogSequencer implements TransparencyLog {
   }
 
   async append(entries: readonly Uint8Array[]): Promise<LogEntryResult[]> {
+    return this.#results(entries, await this.#place(entries));
+  }
+
+  async place(entries: readonly Uint8Array[]): Promise<LogPlacement> {
+    const placed = await this.#place(entries);
+    const checkpoint = await this.checkpoint();
+    if (checkpoint === undefined) throw new VerificationError('TILE_MISSING', 'the log has no checkpoint');
+    return { checkpoint, placed };
+  }
+
+  async #place(entries: readonly Uint8Array[]): Promise<{ index: number; duplicate: boolean }[]> {
     if (this.#closed) throw new InputError('INPUT_INVALID', 'the transparency log is closed');
     entries.forEach((e, i) => {
       if (e.length === 0 || e.length > MAX_ENTRY_SIZE) throw new InputError('INPUT_INVALID', `entry ${i} must be 1 to ${MAX_ENTRY_SIZE} bytes`);
@@ -224,7 +244,7 @@ export class LogSequencer implements TransparencyLog {
       this.#schedule(false);
       placed = await Promise.all(waits);
     }
-    return this.#results(entries, placed);
+    return placed;
   }
 
   /** Whether this server sequences; asks the database at most every 250 ms (a new connection each time when not). */

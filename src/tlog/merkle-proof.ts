@@ -15,6 +15,11 @@ export interface NodeId {
 /** Reads hashes of complete subtrees. Returned in the order asked, each 32 bytes. */
 export interface HashReader {
   readHashes(nodes: readonly NodeId[]): Promise<Uint8Array[]>;
+  /**
+   * Optional memo of MTH(D[start:end]) for ranges that are not one complete subtree, keyed
+   * `start:end`: proofs of many leaves of one tree (a batch) share the ranges at its right edge.
+   */
+  readonly rangeMemo?: Map<string, Uint8Array>;
 }
 
 /** Tree sizes and indexes are JavaScript numbers: exact up to 2^53 - 1 leaves. */
@@ -207,16 +212,22 @@ function foldRange(hashes: readonly Uint8Array[]): Uint8Array {
 
 /** Reads the MTH of each range with one batched HashReader call. */
 async function rangeHashes(ranges: readonly LeafRange[], reader: HashReader): Promise<Uint8Array[]> {
-  const perRange = ranges.map((r) => rangeNodes(r.start, r.end));
+  const memo = reader.rangeMemo;
+  const known: (Uint8Array | undefined)[] = ranges.map((r) => memo?.get(`${r.start}:${r.end}`));
+  const perRange = ranges.map((r, i) => (known[i] === undefined ? rangeNodes(r.start, r.end) : []));
   const all = perRange.flat();
   const hashes = all.length === 0 ? [] : await reader.readHashes(all);
   if (hashes.length !== all.length) throw new VerificationError('TILE_INVALID', 'hash reader returned the wrong number of hashes');
   hashes.forEach((h, i) => requireHash(h, `hash of node ${all[i]!.level}/${all[i]!.index}`));
   let offset = 0;
-  return perRange.map((nodes) => {
+  return perRange.map((nodes, i) => {
+    const remembered = known[i];
+    if (remembered !== undefined) return remembered;
     const slice = hashes.slice(offset, offset + nodes.length);
     offset += nodes.length;
-    return foldRange(slice);
+    const folded = foldRange(slice);
+    if (memo !== undefined && nodes.length > 1) memo.set(`${ranges[i]!.start}:${ranges[i]!.end}`, folded);
+    return folded;
   });
 }
 

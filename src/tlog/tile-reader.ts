@@ -2,7 +2,7 @@
 // tlog-tiles fallback from a vanished partial tile to the full one), a HashReader over tiles,
 // and proofs computed from tiles and checked against a trusted root.
 import { VerificationError } from '../core/index.ts';
-import { rootFromLeafHashes } from './merkle-hash.ts';
+import { nodeHash } from './merkle-hash.ts';
 import type { HashReader, NodeId } from './merkle-proof.ts';
 import { consistencyProof, inclusionProof, verifyConsistency, verifyInclusion } from './merkle-proof.ts';
 import { decodeEntryBundle, decodeHashTile } from './tile-codec.ts';
@@ -68,13 +68,35 @@ export interface TileHashReaderOptions {
 }
 
 /**
+ * The hashes of one tile and, computed on demand, the complete subtrees above them inside the
+ * tile: `levels[k][j]` is the node of height k (relative to the tile) over hashes j·2^k … (j+1)·2^k − 1.
+ * A level is computed whole, once: proofs for many leaves under one tile (a batch) then cost about
+ * one node hash per leaf, and a single proof costs no more than hashing its runs separately.
+ */
+class TileLevels {
+  readonly levels: Uint8Array[][];
+  constructor(hashes: Uint8Array[]) {
+    this.levels = [hashes];
+  }
+  node(height: number, offset: number): Uint8Array {
+    while (this.levels.length <= height) {
+      const below = this.levels[this.levels.length - 1]!;
+      const next: Uint8Array[] = new Array<Uint8Array>(below.length >>> 1);
+      for (let j = 0; j < next.length; j++) next[j] = nodeHash(below[2 * j]!, below[2 * j + 1]!);
+      this.levels.push(next);
+    }
+    return this.levels[height]![offset >>> height]!;
+  }
+}
+
+/**
  * A HashReader for the tree of `size` leaves, backed by tiles. Tiles are not authenticated
  * here: check results against a signed root (as proveInclusion/proveConsistency do).
  */
 export class TileHashReader implements HashReader {
   readonly size: number;
   readonly #fetcher: TileFetcher;
-  readonly #cache = new Map<string, Promise<Uint8Array[]>>();
+  readonly #cache = new Map<string, Promise<TileLevels>>();
   readonly #cacheLimit: number;
 
   constructor(size: number, fetcher: TileFetcher, options: TileHashReaderOptions = {}) {
@@ -83,11 +105,11 @@ export class TileHashReader implements HashReader {
     this.#cacheLimit = options.cacheTiles ?? 1024;
   }
 
-  #tile(tile: Tile): Promise<Uint8Array[]> {
+  #tile(tile: Tile): Promise<TileLevels> {
     const key = tilePath(tile);
     let pending = this.#cache.get(key);
     if (pending === undefined) {
-      pending = readHashTile(this.#fetcher, tile);
+      pending = readHashTile(this.#fetcher, tile).then((hashes) => new TileLevels(hashes));
       this.#cache.set(key, pending);
       pending.catch(() => this.#cache.delete(key));
       if (this.#cache.size > this.#cacheLimit) this.#cache.delete(this.#cache.keys().next().value!);
@@ -98,10 +120,8 @@ export class TileHashReader implements HashReader {
   async readHashes(nodes: readonly NodeId[]): Promise<Uint8Array[]> {
     const locations = nodes.map((n) => nodeLocation(this.size, n.level, n.index));
     const tiles = await Promise.all(locations.map((loc) => this.#tile(loc.tile)));
-    return locations.map((loc, i) => {
-      const run = tiles[i]!.slice(loc.offset, loc.offset + loc.count);
-      return run.length === 1 ? run[0]! : rootFromLeafHashes(run);
-    });
+    // nodeLocation gives runs of 2^(level mod 8) hashes at an offset that is a multiple of the run.
+    return locations.map((loc, i) => tiles[i]!.node(Math.log2(loc.count), loc.offset));
   }
 }
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { VerificationError } from '../core/index.ts';
 import { leafHash, merkleTreeHash, rootFromLeafHashes } from './merkle-hash.ts';
-import { verifyConsistency, verifyInclusion } from './merkle-proof.ts';
+import { consistencyProof, inclusionProof, verifyConsistency, verifyInclusion, type NodeId } from './merkle-proof.ts';
+import { MemoHashReader } from './memo-hash-reader.ts';
 import { decodeEntryBundle, encodeHashTile } from './tile-codec.ts';
 import { entryBundlePath, partialTiles, tilePath, tilesAtLevel } from './tile-path.ts';
 import type { TileFetcher } from './tile-reader.ts';
@@ -150,6 +151,29 @@ describe('tree-builder', () => {
         const oldRoot = merkleTreeHash(all.slice(0, old));
         const proof = await proveConsistency(tiles, { size: old, rootHash: oldRoot }, { size, rootHash: root });
         verifyConsistency(old, size, proof, oldRoot, root);
+      }
+    });
+
+    it('one memoized tile reader proves a whole batch exactly as the RFC 6962 definition does', async () => {
+      // A sequencer answers a batch of contiguous new leaves with one reader: tile levels and the
+      // folded ranges at the tree's right edge are computed once and shared by every proof.
+      const { tiles, all } = build([300, 65536 + 257 - 300, 743]); // checkpoints at 300, 65,793 and 66,536
+      const leaves = all.map(leafHash);
+      const direct = {
+        readHashes: (nodes: readonly NodeId[]) =>
+          Promise.resolve(nodes.map((n) => rootFromLeafHashes(leaves.slice(n.index * 2 ** n.level, (n.index + 1) * 2 ** n.level)))),
+      };
+      for (const size of [65536 + 1000, 65536 + 257, 300]) {
+        const reader = new MemoHashReader(new TileHashReader(size, tiles));
+        const batch = Array.from({ length: Math.min(size, 700) }, (_, i) => size - 1 - i);
+        const proofs = await Promise.all(batch.map((i) => inclusionProof(i, size, reader)));
+        for (const [k, i] of batch.entries()) {
+          if (k % 7 === 0 || k < 3) assert.deepEqual(proofs[k]!.map(hex), (await inclusionProof(i, size, direct)).map(hex), `leaf ${i} of ${size}`);
+        }
+        assert.ok(reader.rangeMemo.size > 0, 'ranges at the right edge were remembered');
+        for (const old of [1, 255, 257, size - 1]) {
+          assert.deepEqual((await consistencyProof(old, size, reader)).map(hex), (await consistencyProof(old, size, direct)).map(hex));
+        }
       }
     });
 

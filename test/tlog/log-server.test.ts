@@ -101,6 +101,31 @@ describe('custody serve transparency log', () => {
       results.forEach((r, i) => checkResult(r, entries[i]!, verifierKey));
     });
 
+    it('answer=index: indexes and one covering checkpoint, no proofs; the entries are in the log at those indexes', async () => {
+      const entries = ['i1', 'i2', 'i1'].map((t) => b(`index answer ${t}`));
+      const res = await h.inject({ method: 'POST', url: '/v1/log/entries?answer=index', token: h.tokens.signer, payload: { entries: entries.map((e) => e.toString('base64')) } });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json<{ checkpoint: string; results: { index: number; duplicate: boolean }[] }>();
+      assert.deepEqual(Object.keys(body).sort(), ['checkpoint', 'results']);
+      assert.deepEqual(body.results.map((r) => Object.keys(r).sort()), Array(3).fill(['duplicate', 'index']));
+      assert.deepEqual(body.results.map((r) => r.duplicate), [false, false, true]);
+      assert.equal(body.results[1]!.index, body.results[0]!.index + 1);
+      assert.equal(body.results[2]!.index, body.results[0]!.index);
+      const size = openCheckpoint(body.checkpoint, { log: parseVerifierKey(verifierKey) }).checkpoint.size;
+      assert.ok(size > body.results[1]!.index, 'the checkpoint covers the entries');
+      // The proofs come later: by leaf hash, at the same index.
+      const found = await h.inject({ method: 'GET', url: `/v1/log/leaves/${Buffer.from(leafHash(entries[1]!)).toString('hex')}` });
+      assert.equal(found.json<AppendResult>().index, body.results[1]!.index);
+      checkResult(found.json<AppendResult>(), entries[1]!, verifierKey);
+      // One raw entry: {index, duplicate, checkpoint}.
+      const one = await h.inject({ method: 'POST', url: '/v1/log/entries?answer=index', token: h.tokens.signer, headers: { 'content-type': 'application/octet-stream' }, payload: entries[0] });
+      assert.deepEqual(one.json<{ index: number; duplicate: boolean }>().index, body.results[0]!.index);
+      assert.equal(one.json<{ duplicate: boolean }>().duplicate, true);
+      assert.equal(typeof one.json<{ checkpoint: string }>().checkpoint, 'string');
+      const bad = await h.inject({ method: 'POST', url: '/v1/log/entries?answer=proofs', token: h.tokens.signer, payload: { entries: [entries[0]!.toString('base64')] } });
+      assert.equal(bad.statusCode, 400);
+    });
+
     it('finds a logged entry by its leaf hash (GET /v1/log/leaves/…), and answers 404 for one never logged', async () => {
       const first = (await append(b('to be found'))).json<AppendResult>();
       const hexLeaf = (e: Buffer): string => Buffer.from(leafHash(e)).toString('hex');

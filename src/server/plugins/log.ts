@@ -24,6 +24,18 @@ const resultSchema = {
   },
 } as const;
 
+/** answer=index: where the entries landed, without proofs (a batch: {checkpoint, results: [{index, duplicate}]}). */
+const placedItemSchema = {
+  type: 'object',
+  required: ['index', 'duplicate'],
+  properties: { index: { type: 'integer' }, duplicate: { type: 'boolean' } },
+} as const;
+const placedSchema = {
+  type: 'object',
+  required: ['index', 'duplicate', 'checkpoint'],
+  properties: { ...placedItemSchema.properties, checkpoint: { type: 'string' } },
+} as const;
+
 function view(r: LogEntryResult): Record<string, unknown> {
   return { index: r.index, duplicate: r.duplicate, checkpoint: r.checkpoint, tlogEntry: r.tlogEntry };
 }
@@ -38,7 +50,7 @@ export function logPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): P
     done(null, body);
   });
 
-  app.post<{ Querystring: { namespace: string }; Body: unknown }>(
+  app.post<{ Querystring: { namespace: string; answer?: 'entry' | 'index' }; Body: unknown }>(
     '/v1/log/entries',
     {
       config: { permission: 'log.append', namespaced: true },
@@ -47,10 +59,27 @@ export function logPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): P
         description:
           'Body: one entry as raw bytes (application/octet-stream), or a batch as application/json {"entries": [base64, …]}. ' +
           'Answers once the entries are integrated under a signed checkpoint: index, inclusion proof and checkpoint as a Sigstore bundle v0.3 ' +
-          'tlogEntries[] item. Identical entries are deduplicated (duplicate: true, the earlier index).',
-        querystring: { type: 'object', properties: { namespace: namespaceSchema }, additionalProperties: false },
+          'tlogEntries[] item. Identical entries are deduplicated (duplicate: true, the earlier index). ' +
+          'answer=index: the same moment (integrated, durable), but only each entry\'s index and duplicate flag and the one checkpoint ' +
+          'that covers them: for bulk loads; proofs come later from GET /v1/log/leaves/{leafHash} or the tiles.',
+        querystring: {
+          type: 'object',
+          properties: { namespace: namespaceSchema, answer: { type: 'string', enum: ['entry', 'index'], default: 'entry' } },
+          additionalProperties: false,
+        },
         response: {
-          200: { anyOf: [resultSchema, { type: 'object', required: ['results'], properties: { results: { type: 'array', items: resultSchema } } }] },
+          200: {
+            anyOf: [
+              resultSchema,
+              { type: 'object', required: ['results'], properties: { results: { type: 'array', items: resultSchema } } },
+              placedSchema,
+              {
+                type: 'object',
+                required: ['checkpoint', 'results'],
+                properties: { checkpoint: { type: 'string' }, results: { type: 'array', items: placedItemSchema } },
+              },
+            ],
+          },
           ...errorResponses,
         },
       },
@@ -71,22 +100,32 @@ export function logPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): P
           return new Uint8Array(Buffer.from(e, 'base64'));
         });
       }
-      const results = await log.append(entries);
-      await ctx.store.write([
-        {
-          audit: ctx.draft(request, {
-            action: 'log.append',
-            namespace: request.query.namespace,
-            target: results.length === 1 ? `log:${results[0]!.index}` : null,
-            outcome: 'allowed',
-            status: 200,
-            detail: { indexes: results.slice(0, 100).map((r) => r.index), count: results.length },
-          }),
-        },
-      ]);
+      const audit = (indexes: readonly { index: number }[]) =>
+        ctx.store.write([
+          {
+            audit: ctx.draft(request, {
+              action: 'log.append',
+              namespace: request.query.namespace,
+              target: indexes.length === 1 ? `log:${indexes[0]!.index}` : null,
+              outcome: 'allowed',
+              status: 200,
+              detail: { indexes: indexes.slice(0, 100).map((r) => r.index), count: indexes.length },
+            }),
+          },
+        ]);
       // Serialized here, once, with JSON.stringify: a batch answer is megabytes of proofs, and the
       // route's response schema (anyOf) would make the serializer validate every item to pick a branch.
-      const json = JSON.stringify(batch ? { results: results.map(view) } : view(results[0]!));
+      let json: string;
+      if (request.query.answer === 'index') {
+        const { checkpoint, placed } = await log.place(entries);
+        await audit(placed);
+        const results = placed.map((p) => ({ index: p.index, duplicate: p.duplicate }));
+        json = JSON.stringify(batch ? { checkpoint, results } : { ...results[0]!, checkpoint });
+      } else {
+        const results = await log.append(entries);
+        await audit(results);
+        json = JSON.stringify(batch ? { results: results.map(view) } : view(results[0]!));
+      }
       return reply.code(200).type('application/json; charset=utf-8').send(Buffer.from(json, 'utf8'));
     },
   );
