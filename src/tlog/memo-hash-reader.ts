@@ -26,6 +26,14 @@ export class MemoHashReader implements HashReader {
       if (n.index >= MAX_INDEX || n.level >= 64) throw new InputError('INPUT_INVALID', `node ${n.level}/${n.index} is beyond what the memo keys`);
       return n.index * 64 + n.level;
     });
+    // Most calls of a batch find every node known already.
+    const hit: Uint8Array[] = [];
+    for (const k of keys) {
+      const h = this.#known.get(k);
+      if (h === undefined) break;
+      hit.push(h);
+    }
+    if (hit.length === keys.length) return hit;
     const waits = new Set<Promise<void>>();
     const missing: NodeId[] = [];
     const missingKeys: number[] = [];

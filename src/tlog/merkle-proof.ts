@@ -213,8 +213,13 @@ function foldRange(hashes: readonly Uint8Array[]): Uint8Array {
 /** Reads the MTH of each range with one batched HashReader call. */
 async function rangeHashes(ranges: readonly LeafRange[], reader: HashReader): Promise<Uint8Array[]> {
   const memo = reader.rangeMemo;
-  const known: (Uint8Array | undefined)[] = ranges.map((r) => memo?.get(`${r.start}:${r.end}`));
-  const perRange = ranges.map((r, i) => (known[i] === undefined ? rangeNodes(r.start, r.end) : []));
+  const perRange = ranges.map((r) => rangeNodes(r.start, r.end));
+  const known: (Uint8Array | undefined)[] = perRange.map((nodes, i) => {
+    if (memo === undefined || nodes.length === 1) return undefined; // one complete subtree: the reader has it
+    const folded = memo.get(`${ranges[i]!.start}:${ranges[i]!.end}`);
+    if (folded !== undefined) perRange[i] = [];
+    return folded;
+  });
   const all = perRange.flat();
   const hashes = all.length === 0 ? [] : await reader.readHashes(all);
   if (hashes.length !== all.length) throw new VerificationError('TILE_INVALID', 'hash reader returned the wrong number of hashes');

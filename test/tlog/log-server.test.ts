@@ -118,7 +118,7 @@ describe('custody serve transparency log', () => {
       assert.equal(found.json<AppendResult>().index, body.results[1]!.index);
       checkResult(found.json<AppendResult>(), entries[1]!, verifierKey);
       // One raw entry: {index, duplicate, checkpoint}.
-      const one = await h.inject({ method: 'POST', url: '/v1/log/entries?answer=index', token: h.tokens.signer, headers: { 'content-type': 'application/octet-stream' }, payload: entries[0] });
+      const one = await h.inject({ method: 'POST', url: '/v1/log/entries?answer=index', token: h.tokens.signer, headers: { 'content-type': 'application/octet-stream' }, payload: entries[0]! });
       assert.deepEqual(one.json<{ index: number; duplicate: boolean }>().index, body.results[0]!.index);
       assert.equal(one.json<{ duplicate: boolean }>().duplicate, true);
       assert.equal(typeof one.json<{ checkpoint: string }>().checkpoint, 'string');

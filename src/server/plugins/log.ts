@@ -8,6 +8,7 @@ import { InputError } from '../../core/index.ts';
 import { CHECKPOINT_PATH, parseTilePath } from '../../tlog/index.ts';
 import type { AppContext } from '../app.ts';
 import { ApiError } from '../errors.ts';
+import { appendAnswer } from '../log-answer.ts';
 import { LOG_DIR, type LogEntryResult } from '../log-service.ts';
 import { errorResponses, namespaceSchema } from '../schemas.ts';
 
@@ -25,6 +26,10 @@ const resultSchema = {
 } as const;
 
 /** answer=index: where the entries landed, without proofs (a batch: {checkpoint, results: [{index, duplicate}]}). */
+function view(r: LogEntryResult): Record<string, unknown> {
+  return { index: r.index, duplicate: r.duplicate, checkpoint: r.checkpoint, tlogEntry: r.tlogEntry };
+}
+
 const placedItemSchema = {
   type: 'object',
   required: ['index', 'duplicate'],
@@ -36,9 +41,6 @@ const placedSchema = {
   properties: { ...placedItemSchema.properties, checkpoint: { type: 'string' } },
 } as const;
 
-function view(r: LogEntryResult): Record<string, unknown> {
-  return { index: r.index, duplicate: r.duplicate, checkpoint: r.checkpoint, tlogEntry: r.tlogEntry };
-}
 
 export function logPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
   const log = ctx.transparencyLog;
@@ -113,20 +115,20 @@ export function logPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): P
             }),
           },
         ]);
-      // Serialized here, once, with JSON.stringify: a batch answer is megabytes of proofs, and the
-      // route's response schema (anyOf) would make the serializer validate every item to pick a branch.
-      let json: string;
+      // Serialized here, once: a batch answer is megabytes of proofs, and the route's response
+      // schema (anyOf) would make the serializer validate every item to pick a branch.
+      let answer: Buffer;
       if (request.query.answer === 'index') {
         const { checkpoint, placed } = await log.place(entries);
         await audit(placed);
         const results = placed.map((p) => ({ index: p.index, duplicate: p.duplicate }));
-        json = JSON.stringify(batch ? { checkpoint, results } : { ...results[0]!, checkpoint });
+        answer = Buffer.from(JSON.stringify(batch ? { checkpoint, results } : { ...results[0]!, checkpoint }), 'utf8');
       } else {
         const results = await log.append(entries);
         await audit(results);
-        json = JSON.stringify(batch ? { results: results.map(view) } : view(results[0]!));
+        answer = appendAnswer(results, batch);
       }
-      return reply.code(200).type('application/json; charset=utf-8').send(Buffer.from(json, 'utf8'));
+      return reply.code(200).type('application/json; charset=utf-8').send(answer);
     },
   );
 
