@@ -40,7 +40,7 @@ import {
   entryBundleWidth,
   entryKindVersion,
   generateNoteKey,
-  inclusionProof,
+  inclusionProofs,
   indexLeaves,
   leafHash,
   logIdentity,
@@ -281,23 +281,21 @@ export class LogSequencer implements TransparencyLog {
     if (this.#proofReader?.size !== parsed.size) {
       this.#proofReader = { size: parsed.size, reader: new MemoHashReader(new TileHashReader(parsed.size, this.#appender.fetcher)) };
     }
-    const reader = this.#proofReader.reader;
-    const one = async ({ index, duplicate }: { index: number; duplicate: boolean }, i: number): Promise<LogEntryResult> => {
-      const proof = await inclusionProof(index, parsed.size, reader);
+    // All proofs of the batch at once: each node read once, shared ranges folded once.
+    const proofs = await inclusionProofs(
+      placed.map((p) => p.index),
+      parsed.size,
+      this.#proofReader.reader,
+    );
+    return placed.map(({ index, duplicate }, i) => {
       const body = entries[i]!;
       return {
         index,
         duplicate,
         checkpoint,
-        tlogEntry: sigstoreTlogEntry({ index, body, kindVersion: entryKindVersion(body), proof, treeSize: parsed.size, rootHash: parsed.rootHash, checkpoint, identity: this.identity }),
+        tlogEntry: sigstoreTlogEntry({ index, body, kindVersion: entryKindVersion(body), proof: proofs[i]!, treeSize: parsed.size, rootHash: parsed.rootHash, checkpoint, identity: this.identity }),
       };
-    };
-    // In chunks: the first proofs fill the memo, the rest find their nodes there.
-    const results: LogEntryResult[] = [];
-    for (let start = 0; start < placed.length; start += 256) {
-      results.push(...(await Promise.all(placed.slice(start, start + 256).map((p, j) => one(p, start + j)))));
-    }
-    return results;
+    });
   }
 
   #schedule(poll: boolean): void {

@@ -6,6 +6,7 @@ export {
   verifyInclusion,
   verifyConsistency,
   inclusionProof,
+  inclusionProofs,
   consistencyProof,
   treeRoot,
 } from './merkle-proof.ts';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { VerificationError } from '../core/index.ts';
 import { leafHash, nodeHash } from './merkle-hash.ts';
 import type { HashReader, NodeId } from './merkle-proof.ts';
-import { consistencyProof, inclusionProof, treeRoot, verifyConsistency, verifyInclusion } from './merkle-proof.ts';
+import { consistencyProof, inclusionProof, inclusionProofs, treeRoot, verifyConsistency, verifyInclusion } from './merkle-proof.ts';
 
 const fixtures = new URL('./fixtures/merkle/', import.meta.url).pathname;
 
@@ -149,6 +149,19 @@ describe('merkle-proof', () => {
       );
     });
 
+    it('proves any set of leaves at once (inclusionProofs) exactly as RFC 6962 PATH does, with one read', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 140 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.nat(n - 1), { maxLength: 40 }))), async ([n, indexes]) => {
+          const leaves = leavesOf(n);
+          const reader = memoryReader(leaves);
+          const proofs = await inclusionProofs(indexes, n, reader);
+          assert.deepEqual(proofs.map(hex), indexes.map((m) => hex(path(m, leaves))));
+          assert.ok(reader.reads <= 1, 'one batched read for the whole set');
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it('generates the RFC 6962 consistency proofs, which verify, and nothing else verifies', async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -179,6 +192,8 @@ describe('merkle-proof', () => {
     it('rejects index ≥ size and size1 = 0 or size1 > size2 as input errors', async () => {
       const reader = memoryReader(leavesOf(4));
       await assert.rejects(inclusionProof(4, 4, reader), { code: 'INPUT_INVALID' });
+      await assert.rejects(inclusionProofs([0, 4], 4, reader), { code: 'INPUT_INVALID' });
+      await assert.rejects(inclusionProofs([-1], 4, reader), { code: 'INPUT_INVALID' });
       await assert.rejects(consistencyProof(0, 4, reader), { code: 'INPUT_INVALID' });
       await assert.rejects(consistencyProof(3, 2, reader), { code: 'INPUT_INVALID' });
       assert.deepEqual(await consistencyProof(4, 4, reader), []);

@@ -289,6 +289,50 @@ export async function inclusionProof(index: number, size: number, reader: HashRe
   return rangeHashes(inclusionRanges(index, size), reader);
 }
 
+/**
+ * The inclusion proofs of many leaves of one tree (a sequencer answering a batch): every node
+ * they need is read with one HashReader call, each distinct node once, and the ranges they share
+ * are folded once. Same proofs as inclusionProof for each index.
+ */
+export async function inclusionProofs(indexes: readonly number[], size: number, reader: HashReader): Promise<Uint8Array[][]> {
+  requireSize(size, 'tree size', 'input');
+  const slotOf = new Map<number, number>(); // index·64 + level → position in `nodes`
+  const nodes: NodeId[] = [];
+  const plans = indexes.map((index) => {
+    requireSize(index, 'leaf index', 'input');
+    if (index >= size) throw new InputError('INPUT_INVALID', `leaf index ${index} is not below tree size ${size}`);
+    return inclusionRanges(index, size).map((range) => {
+      const slots = rangeNodes(range.start, range.end).map((n) => {
+        if (n.index >= 2 ** 47) throw new InputError('INPUT_INVALID', `node ${n.level}/${n.index} is beyond the batch prover's keys`);
+        const key = n.index * 64 + n.level;
+        let slot = slotOf.get(key);
+        if (slot === undefined) {
+          slot = nodes.push(n) - 1;
+          slotOf.set(key, slot);
+        }
+        return slot;
+      });
+      return { range, slots };
+    });
+  });
+  const hashes = nodes.length === 0 ? [] : await reader.readHashes(nodes);
+  if (hashes.length !== nodes.length) throw new VerificationError('TILE_INVALID', 'hash reader returned the wrong number of hashes');
+  hashes.forEach((h, i) => requireHash(h, `hash of node ${nodes[i]!.level}/${nodes[i]!.index}`));
+  const folded = new Map<string, Uint8Array>();
+  return plans.map((plan) =>
+    plan.map(({ range, slots }) => {
+      if (slots.length === 1) return hashes[slots[0]!]!;
+      const key = `${range.start}:${range.end}`;
+      let h = folded.get(key);
+      if (h === undefined) {
+        h = foldRange(slots.map((slot) => hashes[slot]!));
+        folded.set(key, h);
+      }
+      return h;
+    }),
+  );
+}
+
 /** Generates the consistency proof from the tree of size1 to the tree of size2 (0 < size1 ≤ size2). */
 export async function consistencyProof(size1: number, size2: number, reader: HashReader): Promise<Uint8Array[]> {
   requireSize(size1, 'first tree size', 'input');

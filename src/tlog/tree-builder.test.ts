@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { VerificationError } from '../core/index.ts';
 import { leafHash, merkleTreeHash, rootFromLeafHashes } from './merkle-hash.ts';
-import { consistencyProof, inclusionProof, verifyConsistency, verifyInclusion, type NodeId } from './merkle-proof.ts';
+import { consistencyProof, inclusionProof, inclusionProofs, verifyConsistency, verifyInclusion, type NodeId } from './merkle-proof.ts';
 import { MemoHashReader } from './memo-hash-reader.ts';
 import { decodeEntryBundle, encodeHashTile } from './tile-codec.ts';
 import { entryBundlePath, partialTiles, tilePath, tilesAtLevel } from './tile-path.ts';
@@ -171,6 +171,9 @@ describe('tree-builder', () => {
           if (k % 7 === 0 || k < 3) assert.deepEqual(proofs[k]!.map(hex), (await inclusionProof(i, size, direct)).map(hex), `leaf ${i} of ${size}`);
         }
         assert.ok(reader.rangeMemo.size > 0, 'ranges at the right edge were remembered');
+        // The batch prover: the same proofs, from one read of the distinct nodes.
+        const together = await inclusionProofs(batch, size, new MemoHashReader(new TileHashReader(size, tiles)));
+        assert.deepEqual(together.map((p) => p.map(hex)), proofs.map((p) => p.map(hex)));
         for (const old of [1, 255, 257, size - 1]) {
           assert.deepEqual((await consistencyProof(old, size, reader)).map(hex), (await consistencyProof(old, size, direct)).map(hex));
         }
