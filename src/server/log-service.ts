@@ -287,13 +287,34 @@ export class LogSequencer implements TransparencyLog {
       parsed.size,
       this.#proofReader.reader,
     );
+    // The proofs share their node hashes (the same objects): each is base64-encoded once.
+    const encoded = new Map<Uint8Array, string>();
+    const b64 = (h: Uint8Array): string => {
+      let text = encoded.get(h);
+      if (text === undefined) {
+        text = Buffer.from(h.buffer, h.byteOffset, h.length).toString('base64');
+        encoded.set(h, text);
+      }
+      return text;
+    };
     return placed.map(({ index, duplicate }, i) => {
       const body = entries[i]!;
+      const proof = proofs[i]!;
       return {
         index,
         duplicate,
         checkpoint,
-        tlogEntry: sigstoreTlogEntry({ index, body, kindVersion: entryKindVersion(body), proof: proofs[i]!, treeSize: parsed.size, rootHash: parsed.rootHash, checkpoint, identity: this.identity }),
+        tlogEntry: sigstoreTlogEntry({
+          index,
+          body,
+          kindVersion: entryKindVersion(body),
+          proof,
+          proofBase64: proof.map(b64),
+          treeSize: parsed.size,
+          rootHash: parsed.rootHash,
+          checkpoint,
+          identity: this.identity,
+        }),
       };
     });
   }

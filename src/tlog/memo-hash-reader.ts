@@ -37,6 +37,7 @@ export class MemoHashReader implements HashReader {
     const waits = new Set<Promise<void>>();
     const missing: NodeId[] = [];
     const missingKeys: number[] = [];
+    const asked = new Set<number>(); // a batch of proofs asks for thousands of nodes at once
     keys.forEach((k, i) => {
       if (this.#known.has(k)) return;
       const pending = this.#inFlight.get(k);
@@ -44,7 +45,8 @@ export class MemoHashReader implements HashReader {
         waits.add(pending);
         return;
       }
-      if (!missingKeys.includes(k)) {  // small arrays: a proof asks for ~log2(size) nodes
+      if (!asked.has(k)) {
+        asked.add(k);
         missing.push(nodes[i]!);
         missingKeys.push(k);
       }

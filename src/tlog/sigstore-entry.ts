@@ -51,6 +51,8 @@ export interface TlogEntryInput {
   readonly body: Uint8Array;
   readonly kindVersion: KindVersion;
   readonly proof: readonly Uint8Array[];
+  /** The proof's hashes in base64, when the caller has them already (proofs of a batch share most). */
+  readonly proofBase64?: readonly string[];
   readonly treeSize: number;
   readonly rootHash: Uint8Array;
   /** The signed checkpoint note of `treeSize`. */
@@ -74,7 +76,7 @@ export function sigstoreTlogEntry(input: TlogEntryInput): SigstoreTlogEntry {
       logIndex: String(input.index),
       rootHash: b64(input.rootHash),
       treeSize: String(input.treeSize),
-      hashes: input.proof.map(b64),
+      hashes: input.proofBase64 === undefined ? input.proof.map(b64) : [...input.proofBase64],
       checkpoint: { envelope: input.checkpoint },
     },
   };
