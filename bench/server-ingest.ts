@@ -4,18 +4,20 @@
 //
 //   node bench/server-ingest.ts [--drivers sqlite,postgres] [--seed 1000000] [--seconds 10]
 //                               [--connections 16] [--out bench/out/server-ingest.json] [--cpu-prof DIR]
+//                               [--warmup 3] [--pg-shared-buffers 2GB]
 //
 // The main phases run with the transparency log off (the store, signature check and audit chain
 // of issue 5); one more single-upload phase runs with it on (the default), whose checkpoint cycle
 // then bounds ingest. The load average is recorded at every phase: the machine may be shared.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { IN_TOTO_PAYLOAD_TYPE, digestBytes, generateKeyPair } from '../src/core/index.ts';
 import { createTokenOffline } from '../src/server/index.ts';
 import { DSSE_MEDIA_TYPE, openPostgresStore, openSqliteStore, type AuditDraft, type NewAttestation, type Store } from '../src/store/index.ts';
@@ -33,6 +35,12 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/out/server-ingest.json' },
     // Profile the server processes (node --cpu-prof): .cpuprofile files land in this directory.
     'cpu-prof': { type: 'string' },
+    // Seconds of uploads and of queries sent to each freshly started server before its measured
+    // phases (not counted): a cold server compiles its code paths, and PostgreSQL its plans, first.
+    warmup: { type: 'string', default: '3' },
+    // The throwaway PostgreSQL cluster's shared_buffers (its default, 128MB, is a fraction of the
+    // store at 1,000,000: most lookups then copy pages in from the OS). 'default' keeps it.
+    'pg-shared-buffers': { type: 'string', default: '2GB' },
   },
 });
 const serverEnv: NodeJS.ProcessEnv = values['cpu-prof'] === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values['cpu-prof']}` };
@@ -40,6 +48,8 @@ const SEED = Number(values.seed);
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const QUERY_RATE = Number(values['query-rate']);
+const WARMUP = Number(values.warmup);
+const PG_SETTINGS: Record<string, string> = values['pg-shared-buffers'] === 'default' ? {} : { shared_buffers: values['pg-shared-buffers'] };
 // Four attestations per subject: a query by subject returns four.
 const PER_SUBJECT = 4;
 const SUBJECTS = Math.max(1, Math.floor(SEED / PER_SUBJECT));
@@ -92,7 +102,7 @@ interface RawRates {
   load1: number;
 }
 
-async function measureRaw(store: Store): Promise<RawRates> {
+async function measureRaw(store: Store, afterSeed: () => Promise<void>): Promise<RawRates> {
   await store.migrate();
   const batch = 1000;
   const started = performance.now();
@@ -102,6 +112,7 @@ async function measureRaw(store: Store): Promise<RawRates> {
     if ((i / batch) % 100 === 99) log(`  seeded ${i + batch} (${Math.round((i + batch) / ((performance.now() - started) / 1000))}/s)`);
   }
   const seedSeconds = (performance.now() - started) / 1000;
+  await afterSeed();
   // The raw driver as the server would use it without group commit: one transaction per attestation.
   const singles = 2000;
   const t1 = performance.now();
@@ -138,6 +149,12 @@ interface LoadResult {
   load1?: number;
   /** Server CPU time (user + system, all threads) per request, µs: robust to a shared machine. */
   serverCpuUsPerRequest?: number;
+  /** PostgreSQL: the database server's CPU time (all its processes) per request, µs. */
+  dbCpuUsPerRequest?: number;
+  /** The load generator's own CPU time per request, µs (it shares the machine). */
+  loadCpuUsPerRequest?: number;
+  /** CPU time of the load generator process, s (from server-load.ts). */
+  loadCpuSeconds?: number;
   mode: string;
   batch: number;
   requestsPerSecond: number;
@@ -157,11 +174,61 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-async function runLoadOn(server: { child: { pid?: number | undefined } }, spec: Record<string, unknown>): Promise<LoadResult> {
+/**
+ * CPU seconds of a PostgreSQL cluster: the postmaster, its children alive now (backends, WAL
+ * writer, …) and those it has reaped (cutime + cstime: a pooled connection closed when idle).
+ */
+function clusterCpuSeconds(postmaster: number | undefined): number {
+  if (postmaster === undefined) return Number.NaN;
+  let total = cpuSeconds(postmaster);
+  try {
+    const fields = readFileSync(`/proc/${postmaster}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    total += (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === postmaster) total += cpuSeconds(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+async function runLoadOn(server: { child: { pid?: number | undefined } }, spec: Record<string, unknown>, postmaster?: number): Promise<LoadResult> {
   const before = cpuSeconds(server.child.pid);
+  const dbBefore = clusterCpuSeconds(postmaster);
   const result = await runLoad(spec);
-  const requests = result.requests2xx + result.non2xx;
-  return { ...result, serverCpuUsPerRequest: ((cpuSeconds(server.child.pid) - before) * 1e6) / Math.max(1, requests) };
+  const requests = Math.max(1, result.requests2xx + result.non2xx);
+  const perRequest = (seconds: number): number => (seconds * 1e6) / requests;
+  return {
+    ...result,
+    serverCpuUsPerRequest: perRequest(cpuSeconds(server.child.pid) - before),
+    ...(postmaster === undefined ? {} : { dbCpuUsPerRequest: perRequest(clusterCpuSeconds(postmaster) - dbBefore) }),
+    ...(result.loadCpuSeconds === undefined ? {} : { loadCpuUsPerRequest: perRequest(result.loadCpuSeconds) }),
+  };
+}
+
+/** Load not measured: the server's first requests after start compile its code paths (and PostgreSQL's plans). */
+async function warmUp(url: string, common: Record<string, unknown>): Promise<void> {
+  if (WARMUP <= 0) return;
+  await runLoad({ ...common, url, mode: 'ingest', batch: 1, seconds: WARMUP });
+  await runLoad({ ...common, url, mode: 'query', seconds: WARMUP });
+}
+
+/** The postmaster's pid, from the server the store's URL names. */
+async function postmasterPid(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const backend = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    return Number(readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } finally {
+    await client.end();
+  }
 }
 
 function runLoad(spec: Record<string, unknown>): Promise<LoadResult> {
@@ -193,9 +260,13 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
   let storeYaml: string;
   let store: Store;
   const dataDir = join(dir, driver);
+  let postmaster: number | undefined;
+  let postgresUrl: string | undefined;
   if (driver === 'postgres') {
-    cluster = await startPostgres();
+    cluster = await startPostgres({ settings: PG_SETTINGS });
     const url = await cluster.createDatabase();
+    postgresUrl = url;
+    postmaster = await postmasterPid(url);
     store = openPostgresStore({ connectionString: url });
     storeYaml = `store:\n  driver: postgres\n  url: ${url}\n  maxConnections: 8\n`;
   } else {
@@ -204,7 +275,20 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
   }
   try {
     log(`${driver}: seeding ${SEED} attestations through the raw driver`);
-    const raw = await measureRaw(store);
+    // PostgreSQL: the maintenance a bulk load leaves (autovacuum and analyze of the new rows, the
+    // checkpoint of their pages) done now, not during the measured phases.
+    const raw = await measureRaw(store, async () => {
+      if (postgresUrl === undefined) return;
+      log(`${driver}: VACUUM (ANALYZE) and CHECKPOINT after the bulk load`);
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      try {
+        await client.query('VACUUM (ANALYZE)');
+        await client.query('CHECKPOINT');
+      } finally {
+        await client.end();
+      }
+    });
     log(`${driver}: raw batch insert ${raw.batchInsertPerSecond.toFixed(0)}/s, single ${raw.singleInsertPerSecond.toFixed(0)}/s, select ${raw.selectPerSecond.toFixed(0)}/s p99 ${raw.selectP99Ms.toFixed(2)} ms`);
     await store.close();
     const config = (tlog: boolean): string => {
@@ -220,14 +304,16 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
     let server = await spawnServer(['--config', config(false)], { quiet: true, env: serverEnv });
     let ingestSingle: LoadResult, ingestBatch: LoadResult, query: LoadResult, queryAtRate: LoadResult, queryDuringIngest: LoadResult;
     try {
+      log(`${driver}: warm-up, ${WARMUP} s of uploads and ${WARMUP} s of queries (not measured)`);
+      await warmUp(server.url, common);
       log(`${driver}: server ingest, single documents, ${CONNECTIONS} connections, ${SECONDS} s`);
-      ingestSingle = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 });
+      ingestSingle = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 }, postmaster);
       log(`${driver}: server ingest, NDJSON batches of 100`);
-      ingestBatch = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 100, connections: 4 });
+      ingestBatch = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 100, connections: 4 }, postmaster);
       log(`${driver}: server query by subject`);
-      query = await runLoadOn(server, { ...common, url: server.url, mode: 'query' });
+      query = await runLoadOn(server, { ...common, url: server.url, mode: 'query' }, postmaster);
       log(`${driver}: server query by subject at ${QUERY_RATE}/s`);
-      queryAtRate = await runLoadOn(server, { ...common, url: server.url, mode: 'query', rate: QUERY_RATE });
+      queryAtRate = await runLoadOn(server, { ...common, url: server.url, mode: 'query', rate: QUERY_RATE }, postmaster);
       log(`${driver}: server query by subject at ${QUERY_RATE}/s during single-document ingest`);
       [queryDuringIngest] = await Promise.all([
         runLoad({ ...common, url: server.url, mode: 'query', rate: QUERY_RATE }),
@@ -239,8 +325,9 @@ async function benchDriver(driver: 'sqlite' | 'postgres', dir: string, keyPem: s
     server = await spawnServer(['--config', config(true)], { quiet: true, env: serverEnv });
     let ingestSingleTlog: LoadResult;
     try {
+      await warmUp(server.url, common);
       log(`${driver}: server ingest, single documents, transparency log on`);
-      ingestSingleTlog = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 });
+      ingestSingleTlog = await runLoadOn(server, { ...common, url: server.url, mode: 'ingest', batch: 1 }, postmaster);
     } finally {
       await server.kill();
     }
@@ -263,12 +350,15 @@ function report(results: DriverResult[]): string {
   const cpu: string[] = [];
   for (const r of results) {
     const batchRate = r.ingestBatch.requestsPerSecond * 100;
-    cpu.push(`${r.driver}: ingest ${f(r.ingestSingle.serverCpuUsPerRequest ?? Number.NaN)} µs/request, NDJSON ×100 ${f((r.ingestBatch.serverCpuUsPerRequest ?? Number.NaN) / 100)} µs/attestation, query ${f(r.query.serverCpuUsPerRequest ?? Number.NaN)} µs/request, ingest with tlog ${f(r.ingestSingleTlog.serverCpuUsPerRequest ?? Number.NaN)} µs/request`);
+    const db = (p: LoadResult, per = 1): string => (p.dbCpuUsPerRequest === undefined ? '' : ` (+ database ${f(p.dbCpuUsPerRequest / per)})`);
+    cpu.push(
+      `${r.driver}: ingest ${f(r.ingestSingle.serverCpuUsPerRequest ?? Number.NaN)}${db(r.ingestSingle)} µs/request, NDJSON ×100 ${f((r.ingestBatch.serverCpuUsPerRequest ?? Number.NaN) / 100)}${db(r.ingestBatch, 100)} µs/attestation, query ${f(r.query.serverCpuUsPerRequest ?? Number.NaN)}${db(r.query)} µs/request, ingest with tlog ${f(r.ingestSingleTlog.serverCpuUsPerRequest ?? Number.NaN)}${db(r.ingestSingleTlog)} µs/request; load generator: ingest ${f(r.ingestSingle.loadCpuUsPerRequest ?? Number.NaN)} µs/request, query ${f(r.query.loadCpuUsPerRequest ?? Number.NaN)} µs/request`,
+    );
     lines.push(
       `| ${r.driver} | ${f(r.ingestSingle.requestsPerSecond)} | ${f(r.raw.singleInsertPerSecond)} | ${f(r.ingestSingle.requestsPerSecond / r.raw.singleInsertPerSecond, 2)} | ${f(batchRate)} | ${f(r.raw.batchInsertPerSecond)} | ${f(batchRate / r.raw.batchInsertPerSecond, 2)} | ${f(r.query.requestsPerSecond)} | ${f(r.query.latencyMs.p50, 1)} / ${f(r.query.latencyMs.p99, 1)} | ${f(r.raw.selectPerSecond)} | ${f(r.raw.selectP50Ms, 2)} / ${f(r.raw.selectP99Ms, 2)} | ${f(r.ingestSingleTlog.requestsPerSecond)} | ${[r.ingestSingle, r.ingestBatch, r.query, r.ingestSingleTlog].map((p) => f(p.load1 ?? 0, 1)).join(' / ')} |`,
     );
   }
-  lines.push('', `Server CPU time (user + system, all threads) per unit: ${cpu.join('; ')}`);
+  lines.push('', `Server CPU time (user + system, all threads; PostgreSQL's own processes in parentheses) per unit: ${cpu.join('; ')}`);
   lines.push(
     '',
     `Query by subject at a fixed offered rate of ${f(QUERY_RATE)}/s (${CONNECTIONS} connections; latency of every request, p50 / p90 / p99 / max, ms):`,
@@ -294,7 +384,7 @@ try {
   const table = report(results);
   process.stdout.write(`${table}\n`);
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), seed: SEED, seconds: SECONDS, connections: CONNECTIONS, queryRate: QUERY_RATE, results }, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), seed: SEED, seconds: SECONDS, connections: CONNECTIONS, queryRate: QUERY_RATE, warmup: WARMUP, pgSettings: PG_SETTINGS, results }, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

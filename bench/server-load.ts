@@ -136,8 +136,15 @@ async function pacedQueries(rate: number): Promise<Record<string, unknown>> {
   };
 }
 
+/** This process's CPU time so far, s: the load generator shares the machine with the server. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 if (spec.rate !== undefined && spec.mode === 'query') {
-  process.stdout.write(`${JSON.stringify({ mode: spec.mode, batch: 1, paced: true, ...(await pacedQueries(spec.rate)) })}\n`);
+  const result = await pacedQueries(spec.rate);
+  process.stdout.write(`${JSON.stringify({ mode: spec.mode, batch: 1, paced: true, ...result, loadCpuSeconds: ownCpuSeconds() })}\n`);
 } else {
   const result = await autocannon({
     url: spec.url,
@@ -156,6 +163,7 @@ if (spec.rate !== undefined && spec.mode === 'query') {
       timeouts: result.timeouts,
       latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
       seconds: result.duration,
+      loadCpuSeconds: ownCpuSeconds(),
     })}\n`,
   );
 }

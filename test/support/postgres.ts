@@ -77,8 +77,11 @@ function databaseCreator(adminUrl: string): (name?: string) => Promise<string> {
   };
 }
 
-/** Starts a throwaway cluster (or uses CUSTODY_TEST_POSTGRES_URL). Call stop() when done. */
-export async function startPostgres(): Promise<PostgresCluster> {
+/**
+ * Starts a throwaway cluster (or uses CUSTODY_TEST_POSTGRES_URL). Call stop() when done.
+ * `settings`: extra server settings (`-c name=value`), e.g. shared_buffers for a benchmark.
+ */
+export async function startPostgres(options: { settings?: Record<string, string> } = {}): Promise<PostgresCluster> {
   const external = process.env['CUSTODY_TEST_POSTGRES_URL'];
   if (external !== undefined) return { url: external, createDatabase: databaseCreator(external), stop: () => Promise.resolve() };
 
@@ -102,8 +105,9 @@ export async function startPostgres(): Promise<PostgresCluster> {
   // its default durability settings.
   run('initdb', ['-D', data, '-A', 'trust', '-U', user, '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => ` -c ${name}=${value}`).join('');
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${settings}`;
+  run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', 'start']);
 
   let stopped = false;
   const stopSync = (): void => {
