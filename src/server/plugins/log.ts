@@ -25,11 +25,11 @@ const resultSchema = {
   },
 } as const;
 
-/** answer=index: where the entries landed, without proofs (a batch: {checkpoint, results: [{index, duplicate}]}). */
 function view(r: LogEntryResult): Record<string, unknown> {
   return { index: r.index, duplicate: r.duplicate, checkpoint: r.checkpoint, tlogEntry: r.tlogEntry };
 }
 
+/** answer=index: where the entries landed, without proofs (a batch: {checkpoint, results: [{index, duplicate}]}). */
 const placedItemSchema = {
   type: 'object',
   required: ['index', 'duplicate'],
@@ -40,7 +40,6 @@ const placedSchema = {
   required: ['index', 'duplicate', 'checkpoint'],
   properties: { ...placedItemSchema.properties, checkpoint: { type: 'string' } },
 } as const;
-
 
 export function logPlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
   const log = ctx.transparencyLog;
