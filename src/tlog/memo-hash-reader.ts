@@ -9,8 +9,6 @@ const MAX_INDEX = 2 ** 47;
 export class MemoHashReader implements HashReader {
   readonly #inner: HashReader;
   readonly #known = new Map<number, Uint8Array>();
-  /** Folded ranges (see HashReader.rangeMemo): few per tree size, cleared with the node memo. */
-  readonly rangeMemo = new Map<string, Uint8Array>();
   readonly #inFlight = new Map<number, Promise<void>>();
   readonly #limit: number;
 
@@ -52,10 +50,7 @@ export class MemoHashReader implements HashReader {
       }
     });
     if (missing.length > 0) {
-      if (this.#known.size + missing.length > this.#limit) {
-        this.#known.clear();
-        this.rangeMemo.clear();
-      }
+      if (this.#known.size + missing.length > this.#limit) this.#known.clear();
       const fetched = this.#inner.readHashes(missing).then(
         (hashes) => {
           missingKeys.forEach((k, i) => {

@@ -15,11 +15,6 @@ export interface NodeId {
 /** Reads hashes of complete subtrees. Returned in the order asked, each 32 bytes. */
 export interface HashReader {
   readHashes(nodes: readonly NodeId[]): Promise<Uint8Array[]>;
-  /**
-   * Optional memo of MTH(D[start:end]) for ranges that are not one complete subtree, keyed
-   * `start:end`: proofs of many leaves of one tree (a batch) share the ranges at its right edge.
-   */
-  readonly rangeMemo?: Map<string, Uint8Array>;
 }
 
 /** Tree sizes and indexes are JavaScript numbers: exact up to 2^53 - 1 leaves. */
@@ -210,30 +205,50 @@ function foldRange(hashes: readonly Uint8Array[]): Uint8Array {
   return acc;
 }
 
+/**
+ * The MTH of each range of each list, with one HashReader call: every distinct node is read once
+ * and a range that several lists share (the right edge of a tree, for the proofs of a batch) is
+ * folded once.
+ */
+async function rangeHashLists(lists: readonly (readonly LeafRange[])[], reader: HashReader): Promise<Uint8Array[][]> {
+  const slotOf = new Map<number, number>(); // index·64 + level → position in `nodes`
+  const nodes: NodeId[] = [];
+  const plans = lists.map((ranges) =>
+    ranges.map((range) => {
+      const slots = rangeNodes(range.start, range.end).map((n) => {
+        if (n.index >= 2 ** 47) throw new InputError('INPUT_INVALID', `node ${n.level}/${n.index} is beyond the prover's node keys`);
+        const key = n.index * 64 + n.level;
+        let slot = slotOf.get(key);
+        if (slot === undefined) {
+          slot = nodes.push(n) - 1;
+          slotOf.set(key, slot);
+        }
+        return slot;
+      });
+      return { range, slots };
+    }),
+  );
+  const hashes = nodes.length === 0 ? [] : await reader.readHashes(nodes);
+  if (hashes.length !== nodes.length) throw new VerificationError('TILE_INVALID', 'hash reader returned the wrong number of hashes');
+  hashes.forEach((h, i) => requireHash(h, `hash of node ${nodes[i]!.level}/${nodes[i]!.index}`));
+  const folded = new Map<string, Uint8Array>();
+  return plans.map((plan) =>
+    plan.map(({ range, slots }) => {
+      if (slots.length === 1) return hashes[slots[0]!]!;
+      const key = `${range.start}:${range.end}`;
+      let h = folded.get(key);
+      if (h === undefined) {
+        h = foldRange(slots.map((slot) => hashes[slot]!));
+        folded.set(key, h);
+      }
+      return h;
+    }),
+  );
+}
+
 /** Reads the MTH of each range with one batched HashReader call. */
 async function rangeHashes(ranges: readonly LeafRange[], reader: HashReader): Promise<Uint8Array[]> {
-  const memo = reader.rangeMemo;
-  const perRange = ranges.map((r) => rangeNodes(r.start, r.end));
-  const known: (Uint8Array | undefined)[] = perRange.map((nodes, i) => {
-    if (memo === undefined || nodes.length === 1) return undefined; // one complete subtree: the reader has it
-    const folded = memo.get(`${ranges[i]!.start}:${ranges[i]!.end}`);
-    if (folded !== undefined) perRange[i] = [];
-    return folded;
-  });
-  const all = perRange.flat();
-  const hashes = all.length === 0 ? [] : await reader.readHashes(all);
-  if (hashes.length !== all.length) throw new VerificationError('TILE_INVALID', 'hash reader returned the wrong number of hashes');
-  hashes.forEach((h, i) => requireHash(h, `hash of node ${all[i]!.level}/${all[i]!.index}`));
-  let offset = 0;
-  return perRange.map((nodes, i) => {
-    const remembered = known[i];
-    if (remembered !== undefined) return remembered;
-    const slice = hashes.slice(offset, offset + nodes.length);
-    offset += nodes.length;
-    const folded = foldRange(slice);
-    if (memo !== undefined && nodes.length > 1) memo.set(`${ranges[i]!.start}:${ranges[i]!.end}`, folded);
-    return folded;
-  });
+  return (await rangeHashLists([ranges], reader))[0]!;
 }
 
 /** RFC 6962 §2.1.1 PATH(m, D[n]): the ranges whose hashes form the inclusion proof, leaf upwards. */
@@ -296,41 +311,12 @@ export async function inclusionProof(index: number, size: number, reader: HashRe
  */
 export async function inclusionProofs(indexes: readonly number[], size: number, reader: HashReader): Promise<Uint8Array[][]> {
   requireSize(size, 'tree size', 'input');
-  const slotOf = new Map<number, number>(); // index·64 + level → position in `nodes`
-  const nodes: NodeId[] = [];
-  const plans = indexes.map((index) => {
+  const lists = indexes.map((index) => {
     requireSize(index, 'leaf index', 'input');
     if (index >= size) throw new InputError('INPUT_INVALID', `leaf index ${index} is not below tree size ${size}`);
-    return inclusionRanges(index, size).map((range) => {
-      const slots = rangeNodes(range.start, range.end).map((n) => {
-        if (n.index >= 2 ** 47) throw new InputError('INPUT_INVALID', `node ${n.level}/${n.index} is beyond the batch prover's keys`);
-        const key = n.index * 64 + n.level;
-        let slot = slotOf.get(key);
-        if (slot === undefined) {
-          slot = nodes.push(n) - 1;
-          slotOf.set(key, slot);
-        }
-        return slot;
-      });
-      return { range, slots };
-    });
+    return inclusionRanges(index, size);
   });
-  const hashes = nodes.length === 0 ? [] : await reader.readHashes(nodes);
-  if (hashes.length !== nodes.length) throw new VerificationError('TILE_INVALID', 'hash reader returned the wrong number of hashes');
-  hashes.forEach((h, i) => requireHash(h, `hash of node ${nodes[i]!.level}/${nodes[i]!.index}`));
-  const folded = new Map<string, Uint8Array>();
-  return plans.map((plan) =>
-    plan.map(({ range, slots }) => {
-      if (slots.length === 1) return hashes[slots[0]!]!;
-      const key = `${range.start}:${range.end}`;
-      let h = folded.get(key);
-      if (h === undefined) {
-        h = foldRange(slots.map((slot) => hashes[slot]!));
-        folded.set(key, h);
-      }
-      return h;
-    }),
-  );
+  return rangeHashLists(lists, reader);
 }
 
 /** Generates the consistency proof from the tree of size1 to the tree of size2 (0 < size1 ≤ size2). */
