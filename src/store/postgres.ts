@@ -105,15 +105,15 @@ ins AS (
   ON CONFLICT (namespace, id) DO NOTHING RETURNING seq, namespace, id, created_at),
 subjects AS (
   INSERT INTO attestation_subjects (namespace, algorithm, value, seq)
-  SELECT k.namespace, k.algorithm, k.value, i.seq FROM unnest($${5 + A}::text[], $${6 + A}::text[], $${7 + A}::text[], $${8 + A}::text[]) AS k(namespace, id, algorithm, value)
+  SELECT k.namespace, k.algorithm, k.value, i.seq FROM unnest($${5 + A}::text[], $${6 + A}::text[], $${7 + A}::text[], $${8 + A}::text[]) AS k(namespace, algorithm, value, id)
   JOIN ins i ON i.namespace = k.namespace AND i.id = k.id ON CONFLICT DO NOTHING),
 signers AS (
   INSERT INTO attestation_signers (namespace, keyid, seq)
-  SELECT k.namespace, k.keyid, i.seq FROM unnest($${9 + A}::text[], $${10 + A}::text[], $${11 + A}::text[]) AS k(namespace, id, keyid)
+  SELECT k.namespace, k.keyid, i.seq FROM unnest($${9 + A}::text[], $${10 + A}::text[], $${11 + A}::text[]) AS k(namespace, keyid, id)
   JOIN ins i ON i.namespace = k.namespace AND i.id = k.id ON CONFLICT DO NOTHING),
 materials AS (
   INSERT INTO attestation_materials (namespace, algorithm, value, seq)
-  SELECT k.namespace, k.algorithm, k.value, i.seq FROM unnest($${12 + A}::text[], $${13 + A}::text[], $${14 + A}::text[], $${15 + A}::text[]) AS k(namespace, id, algorithm, value)
+  SELECT k.namespace, k.algorithm, k.value, i.seq FROM unnest($${12 + A}::text[], $${13 + A}::text[], $${14 + A}::text[], $${15 + A}::text[]) AS k(namespace, algorithm, value, id)
   JOIN ins i ON i.namespace = k.namespace AND i.id = k.id ON CONFLICT DO NOTHING),
 entries AS (
   INSERT INTO audit_log (${AUDIT_COLUMNS}) SELECT * FROM unnest(${AUDIT_UNNEST(16 + A)}) WHERE (SELECT ok FROM checked))
@@ -129,6 +129,35 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) WITH ORDINALITY AS d
 CROSS JOIN LATERAL (SELECT s.seq FROM attestation_subjects s WHERE s.namespace = d.namespace AND s.algorithm = d.algorithm AND s.value = d.value ORDER BY s.seq DESC LIMIT d.lim) s
 JOIN attestations a ON a.seq = s.seq
 ORDER BY d.i, a.seq DESC`;
+
+/**
+ * The rows of the three digest indexes as unnest columns: subjects and materials
+ * (namespace, algorithm, value, ref), signers (namespace, keyid, ref). `ref` is the attestation's
+ * seq, or its id when the seq is not known yet (CHAINED_WRITE joins on it).
+ */
+function indexColumns<R extends number | string>(rows: readonly { namespace: string; record: NewAttestation; ref: R }[]) {
+  const subjects: [string[], string[], string[], R[]] = [[], [], [], []];
+  const signers: [string[], string[], R[]] = [[], [], []];
+  const materials: [string[], string[], string[], R[]] = [[], [], [], []];
+  const digests = (into: [string[], string[], string[], R[]], namespace: string, refs: Parameters<typeof uniqueDigestRefs>[0], ref: R): void => {
+    for (const d of uniqueDigestRefs(refs)) {
+      into[0].push(namespace);
+      into[1].push(d.algorithm);
+      into[2].push(d.value);
+      into[3].push(ref);
+    }
+  };
+  for (const { namespace, record, ref } of rows) {
+    digests(subjects, namespace, record.subjects, ref);
+    digests(materials, namespace, record.materials, ref);
+    for (const keyid of record.verification.keyids) {
+      signers[0].push(namespace);
+      signers[1].push(keyid);
+      signers[2].push(ref);
+    }
+  }
+  return { subjects, signers, materials };
+}
 
 export class PostgresStore implements Store {
   readonly driver = 'postgres';
@@ -274,28 +303,7 @@ export class PostgresStore implements Store {
   }
 
   async #insertIndexes(c: Client, rows: { namespace: string; record: NewAttestation; seq: number }[]): Promise<void> {
-    const subjects: [string[], string[], string[], number[]] = [[], [], [], []];
-    const signers: [string[], string[], number[]] = [[], [], []];
-    const materials: [string[], string[], string[], number[]] = [[], [], [], []];
-    for (const { namespace, record, seq } of rows) {
-      for (const d of uniqueDigestRefs(record.subjects)) {
-        subjects[0].push(namespace);
-        subjects[1].push(d.algorithm);
-        subjects[2].push(d.value);
-        subjects[3].push(seq);
-      }
-      for (const keyid of record.verification.keyids) {
-        signers[0].push(namespace);
-        signers[1].push(keyid);
-        signers[2].push(seq);
-      }
-      for (const d of uniqueDigestRefs(record.materials)) {
-        materials[0].push(namespace);
-        materials[1].push(d.algorithm);
-        materials[2].push(d.value);
-        materials[3].push(seq);
-      }
-    }
+    const { subjects, signers, materials } = indexColumns(rows.map((r) => ({ ...r, ref: r.seq })));
     if (subjects[0].length > 0) {
       await this.#rows(
         'INSERT INTO attestation_subjects (namespace, algorithm, value, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) ON CONFLICT DO NOTHING',
@@ -383,15 +391,13 @@ export class PostgresStore implements Store {
     const entries = chainEntries(expected, units.map((u) => u.audit));
     const last = entries.at(-1)!;
     const rows = this.#attestationRows(units, Date.now());
-    const subjects: string[][] = [[], [], [], []];
-    const signers: string[][] = [[], [], []];
-    const materials: string[][] = [[], [], [], []];
-    for (const key of rows.keys) {
-      const { namespace, record } = rows.byKey.get(key)!;
-      for (const d of uniqueDigestRefs(record.subjects)) [namespace, record.id, d.algorithm, d.value].forEach((v, i) => subjects[i]!.push(v));
-      for (const keyid of record.verification.keyids) [namespace, record.id, keyid].forEach((v, i) => signers[i]!.push(v));
-      for (const d of uniqueDigestRefs(record.materials)) [namespace, record.id, d.algorithm, d.value].forEach((v, i) => materials[i]!.push(v));
-    }
+    // Index rows keyed by (namespace, id): the statement joins them to the seq its insert returns.
+    const { subjects, signers, materials } = indexColumns(
+      rows.keys.map((key) => {
+        const row = rows.byKey.get(key)!;
+        return { ...row, ref: row.record.id };
+      }),
+    );
     const params = [expected.seq, expected.hash, last.seq, last.hash, ...rows.columns, ...subjects, ...signers, ...materials, ...auditColumns(entries)];
     // From here on, the next write chains after this one.
     const previous = this.#previous;
