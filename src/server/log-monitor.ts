@@ -7,6 +7,7 @@
 // handed to `onAlarm` (audit, metrics, webhook: plugins/monitor.ts). A failure that persists raises
 // one alarm, not one per check; the log's status stays `alarm` until a check passes again.
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MonitorAlarmRecord, MonitorStateStore, MonitoredCheckpoint } from '../store/index.ts';
 import {
   CHECKPOINT_PATH,
@@ -84,8 +85,6 @@ interface Entry {
   alarmKey: string | undefined;
   pending: boolean;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function text(bytes: Uint8Array | undefined): string | null {
   return bytes === undefined ? null : Buffer.from(bytes).toString('utf8');
